@@ -1,0 +1,53 @@
+"""Neural network potential as an AiiDA node: the model file plus its metadata as attributes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from aiida import orm
+
+METADATA_ATTRIBUTES = ('elements', 'cutoff', 'num_features', 'hidden_layers', 'dtype', 'metrics')
+
+
+class NNPotentialData(orm.SinglefileData):
+    """A trained Behler-Parrinello potential (one ``potential.pt`` file) that loads outside AiiDA too."""
+
+    DEFAULT_FILENAME = 'potential.pt'
+
+    def __init__(self, file: str | Path, filename: str | None = None, **kwargs):
+        from ..potentials.io import read_potential_metadata
+
+        super().__init__(file, filename=filename or self.DEFAULT_FILENAME, **kwargs)
+        metadata = read_potential_metadata(file)
+        for key in METADATA_ATTRIBUTES:
+            if key in metadata:
+                self.base.attributes.set(key, metadata[key])
+
+    @property
+    def elements(self) -> list[str]:
+        return self.base.attributes.get('elements')
+
+    @property
+    def cutoff(self) -> float:
+        return self.base.attributes.get('cutoff')
+
+    @property
+    def metrics(self) -> dict:
+        return self.base.attributes.get('metrics', {})
+
+    def export(self, path: str | Path) -> Path:
+        """Copy the model file to ``path`` (a file name or a folder) and return where it was written."""
+        target = Path(path)
+        if target.is_dir():
+            target = target / self.filename
+        with self.open(mode='rb') as source, target.open('wb') as sink:
+            shutil.copyfileobj(source, sink)
+        return target
+
+    def load(self, dtype=None):
+        """The model as a :class:`~aiida_glassceramic.potentials.model.NNPotential`."""
+        from ..potentials.io import load_potential
+
+        with self.as_path() as path:
+            return load_potential(path, dtype=dtype)

@@ -1,0 +1,90 @@
+"""Test fixtures: a temporary AiiDA profile, SQLite + ZeroMQ by default or PostgreSQL + RabbitMQ.
+
+``pytest --aiida-backend=psql`` runs the same tests on a PostgreSQL (127.0.0.1:5432) + RabbitMQ (127.0.0.1:5672)
+profile. The profile and its configuration folder live in pytest's temporary directory, never in ``~/.aiida``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.services import POSTGRES, RABBITMQ, create_database, drop_database
+
+pytest_plugins = ['aiida.tools.pytest_fixtures']
+
+BACKENDS = {
+    'sqlite': ('core.sqlite_dos', 'core.zeromq'),
+    'psql': ('core.psql_dos', 'core.rabbitmq'),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        '--aiida-backend',
+        choices=sorted(BACKENDS),
+        default=os.environ.get('AIIDA_TEST_BACKEND', 'sqlite'),
+        help='AiiDA profile for the tests: sqlite (SQLite + ZeroMQ) or psql (PostgreSQL + RabbitMQ)',
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    storage, broker = BACKENDS[config.getoption('--aiida-backend')]
+    return f'AiiDA test profile: storage {storage}, broker {broker}'
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches the AiiDA profile, so ``-m aiida`` selects them for the second profile."""
+    profile_fixtures = {'aiida_profile', 'aiida_profile_clean', 'aiida_localhost', 'aiida_code_installed'}
+    for item in items:
+        if profile_fixtures & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.aiida)
+
+
+@pytest.fixture(scope='session')
+def aiida_profile(request, aiida_config, aiida_profile_factory) -> Iterator:
+    """The session's AiiDA profile, with a broker so that the daemon works (overrides aiida-core's fixture)."""
+    storage, broker = BACKENDS[request.config.getoption('--aiida-backend')]
+    if storage == 'core.sqlite_dos':
+        with aiida_profile_factory(aiida_config, broker_backend=broker) as profile:
+            yield profile
+        return
+
+    name = f'glassceramic_test_{uuid.uuid4().hex[:12]}'
+    storage_config = create_database(name)
+    storage_config['repository_uri'] = (request.config._tmp_path_factory.mktemp('repository')).as_uri()
+    broker_config = {
+        'broker_protocol': 'amqp',
+        'broker_username': 'guest',
+        'broker_password': 'guest',
+        'broker_host': RABBITMQ[0],
+        'broker_port': RABBITMQ[1],
+        'broker_virtual_host': '',
+    }
+    try:
+        with aiida_profile_factory(
+            aiida_config,
+            storage_backend=storage,
+            storage_config=storage_config,
+            broker_backend=broker,
+            broker_config=broker_config,
+        ) as profile:
+            profile.set_option('warnings.rabbitmq_version', False)
+            yield profile
+    finally:
+        _close_storage()
+        drop_database(name)
+
+
+def _close_storage() -> None:
+    from aiida.manage import get_manager
+
+    get_manager().reset_profile()
+
+
+@pytest.fixture(scope='session')
+def services_address() -> dict[str, tuple[str, int]]:
+    return {'postgres': POSTGRES, 'rabbitmq': RABBITMQ}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import ase
 import ase.io
+import numpy as np
 
 BUNDLED = {'beta': 'Li3PS4_beta.cif', 'gamma': 'Li3PS4_gamma.cif'}
 LI3PS4_ELEMENTS = ('Li', 'P', 'S')
@@ -63,7 +64,7 @@ def _resolve_occupancy(atoms: ase.Atoms, path: Path, ordering: str) -> ase.Atoms
     if ordering not in ('error', 'drop'):
         raise StructureError(f"ordering `{ordering}`: unknown; use 'error' or 'drop'")
     occupancy = atoms.info.get('occupancy', {})
-    tags = atoms.get_tags()
+    kinds = atoms.arrays.get('spacegroup_kinds', np.arange(len(atoms)))
     partial = {
         int(tag): occ
         for tag, occ in occupancy.items()
@@ -78,5 +79,5 @@ def _resolve_occupancy(atoms: ase.Atoms, path: Path, ordering: str) -> ase.Atoms
             'supply an ordered model (e.g. from pymatgen OrderDisorderedStructureTransformation) '
             "or pass ordering='drop' to keep only fully occupied sites"
         )
-    keep = [index for index, tag in enumerate(tags) if int(tag) not in partial]
+    keep = [index for index, kind in enumerate(kinds) if int(kind) not in partial]
     return atoms[keep]

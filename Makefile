@@ -1,0 +1,37 @@
+# Two entry points, each creating what it needs on a fresh machine:
+#   make demo   the pipeline at demo scale on a project-local AiiDA profile (SQLite + built-in broker)
+#   make test   lint, docs and the test suite on SQLite + ZeroMQ, then again on PostgreSQL + RabbitMQ
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export LD_LIBRARY_PATH := $(CURDIR)/$(VENV)/lib:$(LD_LIBRARY_PATH)
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND := Agg
+
+.PHONY: demo test env
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	AIIDA_PATH=$(CURDIR)/.aiida $(VENV)/bin/aiida-glassceramic demo
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check aiida_glassceramic tests benchmarks examples
+	@echo '=== tests on the AiiDA profile: SQLite storage + ZeroMQ broker ==='
+	$(PY) -m pytest --aiida-backend=sqlite
+	@if $(PY) -m tests.services; then \
+		echo '=== AiiDA tests again on the profile: PostgreSQL storage + RabbitMQ broker ==='; \
+		$(PY) -m pytest --aiida-backend=psql -m aiida; \
+	elif [ -n "$$CI" ]; then \
+		echo 'PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) must answer in CI'; exit 1; \
+	else \
+		echo '=== PostgreSQL + RabbitMQ profile skipped: the services do not answer ==='; \
+	fi

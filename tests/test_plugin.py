@@ -26,8 +26,12 @@ def test_verdi_plugin_list(group, name):
 def test_entry_points_load():
     from importlib.metadata import entry_points
 
-    ours = [ep for group in ('aiida.data', 'aiida.calculations', 'aiida.parsers', 'aiida.workflows') for ep in entry_points(group=group)
-            if ep.name.startswith('glassceramic.')]
+    ours = [
+        ep
+        for group in ('aiida.data', 'aiida.calculations', 'aiida.parsers', 'aiida.workflows')
+        for ep in entry_points(group=group)
+        if ep.name.startswith('glassceramic.')
+    ]
     assert ours
     for entry_point in ours:
         entry_point.load()

@@ -1,1 +1,59 @@
-"""analysis."""
+"""Analysis of structures and trajectories: plain numpy/scipy on :class:`ase.Atoms` and arrays, no AiiDA.
+
+g(r), XRD and crystallinity, the entropy fingerprint, anion speciation, MSD/diffusion/Arrhenius/
+Nernst-Einstein, Li displacement maps and the VDOS, with streaming trajectory readers.
+"""
+
+from .diffusion import (
+    ArrheniusFit,
+    DiffusionFit,
+    arrhenius_fit,
+    diffusion_coefficient,
+    mean_square_displacement,
+    nernst_einstein,
+)
+from .displacement_map import DisplacementMap, displacement_map
+from .errors import AnalysisError
+from .fingerprint import EntropyFingerprint, crystalline_fraction, entropy_fingerprint
+from .neighbours import NeighbourList, neighbour_list
+from .rdf import PairDistribution, pair_distribution
+from .speciation import BOND_CUTOFFS, anion_speciation
+from .trajectory import iter_frames, iter_lammps_dump, velocities
+from .unwrap import Unwrapper, unwrapped_positions
+from .vdos import PAPER_GROUPS, VibrationalDOS, vibrational_dos
+from .xrd import Crystallinity, Reflections, XRDPattern, crystallinity, reflections, xrd_pattern
+
+__all__ = (
+    'BOND_CUTOFFS',
+    'PAPER_GROUPS',
+    'AnalysisError',
+    'ArrheniusFit',
+    'Crystallinity',
+    'DiffusionFit',
+    'DisplacementMap',
+    'EntropyFingerprint',
+    'NeighbourList',
+    'PairDistribution',
+    'Reflections',
+    'Unwrapper',
+    'VibrationalDOS',
+    'XRDPattern',
+    'anion_speciation',
+    'arrhenius_fit',
+    'crystalline_fraction',
+    'crystallinity',
+    'diffusion_coefficient',
+    'displacement_map',
+    'entropy_fingerprint',
+    'iter_frames',
+    'iter_lammps_dump',
+    'mean_square_displacement',
+    'neighbour_list',
+    'nernst_einstein',
+    'pair_distribution',
+    'reflections',
+    'unwrapped_positions',
+    'velocities',
+    'vibrational_dos',
+    'xrd_pattern',
+)

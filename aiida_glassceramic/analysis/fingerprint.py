@@ -45,6 +45,7 @@ class EntropyFingerprint:
 def entropy_fingerprint(
     atoms: ase.Atoms,
     species: str | Sequence[str] | None = 'P',
+    *,
     cutoff: float = 10.0,
     sigma: float = 0.1,
     average_cutoff: float | None = 9.0,

@@ -32,12 +32,13 @@ class PairDistribution:
         return 0.5 * (self.edges[1:] + self.edges[:-1])
 
 
-def pair_distribution(frames: ase.Atoms | Iterable[ase.Atoms], rmax: float = 10.0, nbins: int = 200) -> PairDistribution:
+def pair_distribution(
+    frames: ase.Atoms | Iterable[ase.Atoms], rmax: float = 10.0, nbins: int = 200
+) -> PairDistribution:
     """Total and partial g(r) of one structure or the mean over frames (streamed, one frame at a time)."""
     if nbins < 1:
         raise AnalysisError(f'nbins `{nbins}`: give a positive number of bins')
     edges = np.linspace(0.0, rmax, nbins + 1)
-    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     total_sum, partial_sum, count, elements = np.zeros(nbins), None, 0, None
     for atoms in as_frames(frames):
         cell = periodic_cell(atoms)
@@ -48,7 +49,7 @@ def pair_distribution(frames: ase.Atoms | Iterable[ase.Atoms], rmax: float = 10.
             partial_sum = np.zeros((len(elements), len(elements), nbins))
         elif not np.array_equal(elements, frame_elements):
             raise AnalysisError(f'frame {count}: elements {frame_elements.tolist()} differ from the first frame')
-        total, partial = _frame_rdf(atoms.positions, cell, types, len(elements), rmax, nbins, shells)
+        total, partial = _frame_rdf(atoms.positions, cell, types, len(elements), edges)
         total_sum += total
         partial_sum += partial
         count += 1
@@ -63,7 +64,9 @@ def pair_distribution(frames: ase.Atoms | Iterable[ase.Atoms], rmax: float = 10.
     return PairDistribution(edges, total_sum / count, partials, count)
 
 
-def _frame_rdf(positions, cell, types, ntypes, rmax, nbins, shells):
+def _frame_rdf(positions, cell, types, ntypes, edges):
+    rmax, nbins = edges[-1], len(edges) - 1
+    shells = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     volume = abs(np.linalg.det(cell))
     pairs = neighbour_list(positions, cell, rmax, full=False)
     bins = np.minimum((pairs.distances * (nbins / rmax)).astype(int), nbins - 1)

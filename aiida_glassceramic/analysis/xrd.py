@@ -13,12 +13,15 @@ over reflections and atoms takes minutes.
 Crystallinity = integrated area of the Bragg peaks / integrated area of the whole pattern. Peaks are
 those of ``scipy.signal.find_peaks`` with a full width at half prominence of at most ``max_width``
 degrees (broader maxima are the amorphous halo) and a prominence of at least ``min_prominence`` times
-the pattern maximum and at least ``contrast`` times the local background (the running median over
-``window`` degrees): the diffuse scattering of a finite disordered cell is speckled, one reflection
-per ~V^-1 of reciprocal space with exponentially distributed intensity, but its spikes stay within a
-few times the local median, while Bragg peaks rise far above it. The area of a peak is the pattern above its prominence base line (the higher of the
-two minima that bound it within ``window`` degrees), between the points where the pattern crosses that
-line; where peaks overlap, each point counts once, above the lowest base line.
+the pattern maximum and at least ``contrast`` times the noise level of the diffuse scattering. The
+diffuse scattering of a finite disordered cell is speckled - one reflection per 1/V of reciprocal space,
+each with exponentially distributed intensity around the Laue level times S(q) - so its spikes reach
+a few times ``speckle`` of :class:`XRDPattern` (pass it), while Bragg peaks, whose intensity grows with
+the square of the number of ordered atoms, rise far above it. For a pattern from elsewhere (no
+``speckle``) the noise level is the running median over ``window`` degrees. The area of a peak is the pattern
+above its prominence base line (the higher of the two minima that bound it within ``window`` degrees),
+between the points where the pattern crosses that line; where peaks overlap, each point counts once,
+above the lowest base line.
 """
 
 from __future__ import annotations
@@ -54,10 +57,18 @@ class Reflections:
 
 @dataclass(frozen=True)
 class XRDPattern:
-    """Profile on the 2theta grid (deg), intensity scaled to a maximum of 100, and its reflections."""
+    """Profile on the 2theta grid (deg), intensity scaled to a maximum of 100, and its reflections.
+
+    ``laue`` is the Laue level on the same scale: the mean pattern of the same atoms at uncorrelated
+    positions, ``sum_a f_a^2 LP`` times the number of reflections per bin (``V 4 pi g^2 dg``).
+    ``speckle`` is the typical height of its fluctuations in this finite cell: ``laue / sqrt(n)`` with
+    n the number of reflections under one peak width (``laue / n`` when n < 1).
+    """
 
     two_theta: np.ndarray
     intensity: np.ndarray
+    laue: np.ndarray
+    speckle: np.ndarray
     reflections: Reflections
 
 
@@ -103,8 +114,8 @@ def reflections(
     reciprocal = np.linalg.inv(cell).T
     h = np.arange(0, limits[0] + 1)
     k = np.arange(-limits[1], limits[1] + 1)
-    l = np.arange(-limits[2], limits[2] + 1)
-    hkl = np.stack(np.meshgrid(h, k, l, indexing='ij'), axis=-1).reshape(-1, 3)
+    m = np.arange(-limits[2], limits[2] + 1)
+    hkl = np.stack(np.meshgrid(h, k, m, indexing='ij'), axis=-1).reshape(-1, 3)
     g = np.linalg.norm(hkl @ reciprocal, axis=1)
     friedel = np.where(hkl[:, 0] > 0, 2.0, 0.0)
     friedel[(hkl[:, 0] == 0) & ((hkl[:, 1] > 0) | ((hkl[:, 1] == 0) & (hkl[:, 2] > 0)))] = 2.0
@@ -114,7 +125,7 @@ def reflections(
     symbols = np.asarray(atoms.get_chemical_symbols())
     fractional = atoms.get_scaled_positions(wrap=True)
     for symbol in np.unique(symbols):
-        factor = _species_factor(fractional[symbols == symbol], h, k, l).reshape(-1)
+        factor = _species_factor(fractional[symbols == symbol], h, k, m).reshape(-1)
         amplitude += form_factor(str(symbol), s2) * factor[keep]
     theta = np.arcsin(g[keep] * wavelength / 2.0)
     lorentz = (1.0 + np.cos(2.0 * theta) ** 2) / (np.sin(theta) ** 2 * np.cos(theta))
@@ -128,17 +139,17 @@ def reflections(
     return Reflections(two_theta[first], 1.0 / g[keep][first], merged)
 
 
-def _species_factor(fractional: np.ndarray, h: np.ndarray, k: np.ndarray, l: np.ndarray) -> np.ndarray:
-    """``sum_atoms exp(-2 pi i (h x + k y + l z))`` on the grid h x k x l, block by block over h."""
+def _species_factor(fractional: np.ndarray, h: np.ndarray, k: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``sum_atoms exp(-2 pi i (h x + k y + m z))`` on the grid h x k x m, block by block over h."""
     ex = np.exp(-2j * np.pi * np.outer(h, fractional[:, 0]))
     ey = np.exp(-2j * np.pi * np.outer(k, fractional[:, 1]))
-    ez = np.exp(-2j * np.pi * np.outer(fractional[:, 2], l))
-    result = np.empty((len(h), len(k), len(l)), dtype=complex)
+    ez = np.exp(-2j * np.pi * np.outer(fractional[:, 2], m))
+    result = np.empty((len(h), len(k), len(m)), dtype=complex)
     block = max(1, BLOCK_ELEMENTS // max(1, len(k) * len(fractional)))
     for start in range(0, len(h), block):
         stop = min(start + block, len(h))
         pair = (ex[start:stop, None, :] * ey[None, :, :]).reshape(-1, len(fractional))
-        result[start:stop] = (pair @ ez).reshape(stop - start, len(k), len(l))
+        result[start:stop] = (pair @ ez).reshape(stop - start, len(k), len(m))
     return result
 
 
@@ -154,12 +165,25 @@ def xrd_pattern(
         raise AnalysisError(f'step `{step}`, fwhm `{fwhm}`: need 0 < step < 5 fwhm (degrees)')
     found = reflections(atoms, wavelength, two_theta_range)
     low, high = two_theta_range
-    grid = low + step * np.arange(int(round((high - low) / step)) + 1)
+    grid = low + step * np.arange(round((high - low) / step) + 1)
     profile = _gaussian_profile(grid, step, found.two_theta, found.intensity, fwhm)
     peak = profile.max()
     if peak <= 0:
         raise AnalysisError(f'two_theta_range `{two_theta_range}`: no reflection in range; widen it')
-    return XRDPattern(grid, 100.0 * profile / peak, found)
+    laue, per_bin = _laue_level(atoms, grid, step, wavelength)
+    per_width = per_bin * fwhm / step
+    speckle = laue / np.where(per_width < 1.0, per_width, np.sqrt(per_width))
+    return XRDPattern(grid, 100.0 * profile / peak, 100.0 * laue / peak, 100.0 * speckle / peak, found)
+
+
+def _laue_level(atoms: ase.Atoms, grid: np.ndarray, step: float, wavelength: float):
+    theta = np.radians(grid / 2.0)
+    g = 2.0 * np.sin(theta) / wavelength
+    symbols, counts = np.unique(atoms.get_chemical_symbols(), return_counts=True)
+    squares = sum(n * form_factor(str(s), (g / 2.0) ** 2) ** 2 for s, n in zip(symbols, counts, strict=True))
+    lorentz = (1.0 + np.cos(2.0 * theta) ** 2) / (np.sin(theta) ** 2 * np.cos(theta))
+    per_bin = atoms.cell.volume * 4.0 * np.pi * g**2 * np.cos(theta) / wavelength * np.radians(step)
+    return squares * lorentz * per_bin, per_bin
 
 
 def _gaussian_profile(grid, step, centres, heights, fwhm) -> np.ndarray:
@@ -177,10 +201,12 @@ def _gaussian_profile(grid, step, centres, heights, fwhm) -> np.ndarray:
 def crystallinity(
     two_theta: np.ndarray,
     intensity: np.ndarray,
+    *,
     min_prominence: float = 0.01,
     max_width: float = 1.0,
     window: float = 4.0,
-    contrast: float = 3.0,
+    contrast: float = 16.0,
+    speckle: np.ndarray | None = None,
 ) -> Crystallinity:
     """Integrated Bragg-peak area / integrated pattern area (see the module text for the definitions)."""
     two_theta, intensity = np.asarray(two_theta, dtype=float), np.asarray(intensity, dtype=float)
@@ -197,13 +223,16 @@ def crystallinity(
         rel_height=0.5,
         wlen=max(3, int(window / step)),
     )
-    background = median_filter(intensity, size=max(3, int(window / step)), mode='nearest')
+    if speckle is None:
+        background = median_filter(intensity, size=max(3, int(window / step)), mode='nearest')
+    else:
+        background = np.asarray(speckle, dtype=float)
     sharp = props['prominences'] >= contrast * background[peaks]
     peaks, props = peaks[sharp], {key: value[sharp] for key, value in props.items()}
     excess = np.zeros_like(intensity)
     if peaks.size:
         _, base, left, right = peak_widths(intensity, peaks, rel_height=1.0, prominence_data=_prom(props))
-        for base_level, lo, hi in zip(base, np.ceil(left).astype(int), np.floor(right).astype(int)):
+        for base_level, lo, hi in zip(base, np.ceil(left).astype(int), np.floor(right).astype(int), strict=True):
             segment = slice(lo, hi + 1)
             excess[segment] = np.maximum(excess[segment], intensity[segment] - base_level)
     total = float(np.trapezoid(intensity, two_theta))

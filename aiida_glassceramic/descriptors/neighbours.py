@@ -121,62 +121,90 @@ def _chunks(total: int, size: int) -> list[slice]:
 
 
 def pair_triplets(
-    centres: np.ndarray, vectors: np.ndarray | None = None, triplet_cutoff: float | None = None
+    centres: np.ndarray,
+    neighbour_types: np.ndarray,
+    n_types: int,
+    vectors: np.ndarray | None = None,
+    triplet_cutoff: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of pairs ``(p, q)``, ``p < q``, sharing a centre; with ``triplet_cutoff`` only ``|v_q - v_p| <`` it.
 
-    ``centres`` must be sorted. Work and memory are linear in the number of triplets.
+    Pairs must be sorted by centre, then by neighbour type. Triplets come grouped by neighbour-type pair
+    ``(a, b)``, ``a <= b``, then by centre, so each (type pair, centre) sum runs over a contiguous block.
     """
     natoms = int(centres[-1]) + 1 if len(centres) else 0
-    counts = np.bincount(centres, minlength=natoms)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    max_count = int(counts.max()) if natoms else 0
-    # local (a, b), a < b, ordered by b: the first n (n - 1) / 2 entries are those of a centre with n neighbours
-    second_local, first_local = np.tril_indices(max_count, -1)
-    ntriplets = counts * (counts - 1) // 2
-    first, second = [], []
+    counts = np.bincount(centres * n_types + neighbour_types, minlength=natoms * n_types).reshape(natoms, n_types)
+    starts = (np.cumsum(counts.reshape(-1)) - counts.reshape(-1)).reshape(natoms, n_types)
     threshold = None if triplet_cutoff is None else triplet_cutoff * triplet_cutoff
-    # blocks of centres keep the temporary arrays small
-    budget = 4_000_000
-    block_start = 0
-    cumulative = np.cumsum(ntriplets)
-    while block_start < natoms:
-        base = cumulative[block_start - 1] if block_start else 0
-        block_stop = int(np.searchsorted(cumulative, base + budget, side='right'))
-        block_stop = max(block_stop, block_start + 1)
-        block = slice(block_start, block_stop)
-        sizes = ntriplets[block]
-        total = int(sizes.sum())
-        if total:
-            owner = np.repeat(np.arange(block_start, block_stop), sizes)
-            local = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            p = starts[owner] + first_local[local]
-            q = starts[owner] + second_local[local]
+    first, second = [], []
+    for a, b in itertools.combinations_with_replacement(range(n_types), 2):
+        if a == b:
+            sizes = counts[:, a] * (counts[:, a] - 1) // 2
+            max_count = int(counts[:, a].max(initial=0))
+            # local (j, k), j < k, ordered by k: a centre with n neighbours uses the first n (n - 1) / 2 entries
+            k_local, j_local = np.tril_indices(max_count, -1)
+        for block in _centre_blocks(sizes if a == b else counts[:, a] * counts[:, b]):
+            block_sizes = (sizes if a == b else counts[:, a] * counts[:, b])[block]
+            total = int(block_sizes.sum())
+            if not total:
+                continue
+            owner = np.repeat(np.arange(block.start, block.stop), block_sizes)
+            local = np.arange(total) - np.repeat(np.cumsum(block_sizes) - block_sizes, block_sizes)
+            if a == b:
+                p = starts[owner, a] + j_local[local]
+                q = starts[owner, a] + k_local[local]
+            else:
+                width = counts[owner, b]
+                p = starts[owner, a] + local // width
+                q = starts[owner, b] + local % width
             if threshold is not None:
                 difference = vectors[q] - vectors[p]
                 keep = np.einsum('ij,ij->i', difference, difference) < threshold
                 p, q = p[keep], q[keep]
             first.append(p)
             second.append(q)
-        block_start = block_stop
     if not first:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(first), np.concatenate(second)
+
+
+def _centre_blocks(sizes: np.ndarray, budget: int = 262_144) -> list[slice]:
+    """Consecutive centres holding about ``budget`` candidate triplets each (keeps temporaries in cache)."""
+    cumulative = np.cumsum(sizes)
+    blocks, start = [], 0
+    while start < len(sizes):
+        base = cumulative[start - 1] if start else 0
+        stop = max(int(np.searchsorted(cumulative, base + budget, side='right')), start + 1)
+        blocks.append(slice(start, stop))
+        start = stop
+    return blocks
 
 
 def build_neighbour_list(
     positions: np.ndarray,
     cell: np.ndarray,
     cutoff: float,
+    types: np.ndarray | None = None,
+    *,
     triplet_cutoff: float | None = None,
     angular: bool = True,
 ) -> NeighbourList:
-    """Pairs within ``cutoff`` and (if ``angular``) their triplets, restricted to ``r_jk < triplet_cutoff``."""
+    """Pairs within ``cutoff`` and (if ``angular``) their triplets, restricted to ``r_jk < triplet_cutoff``.
+
+    ``types`` (N,) are small non-negative integers (element indices); pairs are sorted by centre and then by
+    the type of the neighbour, and triplets grouped by neighbour-type pair (see :func:`pair_triplets`).
+    """
     positions, cell = check_geometry(positions, cell)
+    types = np.zeros(len(positions), dtype=np.int64) if types is None else np.asarray(types, dtype=np.int64)
+    if types.shape != (len(positions),) or (len(types) and types.min() < 0):
+        raise NeighbourListError(f'types: shape {types.shape}, expected ({len(positions)},) non-negative integers')
+    n_types = int(types.max(initial=0)) + 1
     centres, neighbours, shifts = neighbour_pairs(positions, cell, cutoff)
+    order = np.argsort(centres * n_types + types[neighbours], kind='stable')
+    centres, neighbours, shifts = centres[order], neighbours[order], shifts[order]
     if angular and len(centres):
         vectors = positions[neighbours] - positions[centres] + shifts @ cell
-        first, second = pair_triplets(centres, vectors, triplet_cutoff)
+        first, second = pair_triplets(centres, types[neighbours], n_types, vectors, triplet_cutoff)
     else:
         first = second = np.zeros(0, dtype=np.int64)
     return NeighbourList(centres, neighbours, shifts, first, second, float(cutoff))

@@ -93,7 +93,9 @@ class SymmetryFunctionParameters:
                     f'descriptor `angular[{index}].kind`: {function.kind!r}; choose one of {ANGULAR_KINDS}'
                 )
             if function.lambda_ not in (-1, 1):
-                raise DescriptorParameterError(f'descriptor `angular[{index}].lambda`: {function.lambda_}; use +1 or -1')
+                raise DescriptorParameterError(
+                    f'descriptor `angular[{index}].lambda`: {function.lambda_}; use +1 or -1'
+                )
             if not function.zeta >= 1:
                 raise DescriptorParameterError(f'descriptor `angular[{index}].zeta`: {function.zeta}; must be >= 1')
             if not function.eta >= 0 or not 0 <= function.rs < self.cutoff:
@@ -118,9 +120,7 @@ class SymmetryFunctionParameters:
 
     def labels(self) -> list[str]:
         """A readable name per feature, in feature order."""
-        names = [
-            f'G2[{element}](eta={f.eta:g},rs={f.rs:g})' for element in self.elements for f in self.radial
-        ]
+        names = [f'G2[{element}](eta={f.eta:g},rs={f.rs:g})' for element in self.elements for f in self.radial]
         for a, b in self.element_pairs:
             pair = f'{self.elements[a]}-{self.elements[b]}'
             kind = {'narrow': 'G3', 'wide': 'G9'}

@@ -1,1 +1,1 @@
-"""potentials."""
+"""Behler-Parrinello neural network potential: model, training, serialisation, ASE calculator."""

@@ -1,0 +1,283 @@
+"""Training on energies per atom and forces: Adam, early stopping on the held-out set, RMSEs, parity plot."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aiida_glassceramic.descriptors import NeighbourList, SymmetryFunctionParameters, default_parameters
+
+from .dataset import TrainingSet
+from .model import NNPotential
+
+
+class TrainingParameterError(ValueError):
+    """Hyper-parameters that cannot be used."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class TrainingParameters:
+    """Hyper-parameters; ``descriptor`` is a :meth:`SymmetryFunctionParameters.to_dict` dict or None (default set)."""
+
+    hidden: tuple[int, ...] = (10, 10)
+    activation: str = 'tanh'
+    dtype: str = 'float64'
+    cutoff: float = 7.0
+    descriptor: dict | None = None
+    energy_weight: float = 1.0
+    force_weight: float = 1.0
+    learning_rate: float = 5e-3
+    epochs: int = 300
+    batch_size: int = 8
+    patience: int = 40
+    test_fraction: float = 0.2
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> TrainingParameters:
+        data = dict(data or {})
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TrainingParameterError(f'training parameters: unknown keys {unknown}; known: {sorted(known)}')
+        if 'hidden' in data:
+            data['hidden'] = tuple(int(n) for n in data['hidden'])
+        parameters = cls(**data)
+        for name in ('energy_weight', 'force_weight'):
+            if not getattr(parameters, name) >= 0:
+                raise TrainingParameterError(f'training parameter `{name}`: must be >= 0')
+        for name in ('learning_rate', 'cutoff'):
+            if not getattr(parameters, name) > 0:
+                raise TrainingParameterError(f'training parameter `{name}`: must be > 0')
+        for name in ('epochs', 'batch_size', 'patience'):
+            if int(getattr(parameters, name)) < 1:
+                raise TrainingParameterError(f'training parameter `{name}`: must be a positive integer')
+        if not 0 < parameters.test_fraction < 1:
+            raise TrainingParameterError('training parameter `test_fraction`: must lie strictly between 0 and 1')
+        return parameters
+
+
+class _Batch:
+    """Structures merged into one neighbour list, with fixed shift vectors (cells do not change)."""
+
+    def __init__(self, model: NNPotential, data: TrainingSet) -> None:
+        dtype = model.dtype
+        offsets = data.offsets
+        centres, neighbours, shifts, first, second = [], [], [], [], []
+        types = model.types(data.numbers)
+        n_pairs = 0
+        for index in range(len(data)):
+            start, stop = offsets[index], offsets[index + 1]
+            nl = model.neighbour_list(types[start:stop], data.positions[start:stop], data.cells[index])
+            centres.append(nl.centres + start)
+            neighbours.append(nl.neighbours + start)
+            shifts.append(nl.shifts @ data.cells[index])
+            first.append(nl.triplet_first + n_pairs)
+            second.append(nl.triplet_second + n_pairs)
+            n_pairs += nl.n_pairs
+        # triplets must stay grouped by (element pair, centre): structures never share a centre, so the
+        # per-structure groups can be concatenated
+        self.nl = NeighbourList(
+            np.concatenate(centres),
+            np.concatenate(neighbours),
+            np.zeros((n_pairs, 3), dtype=np.int64),
+            np.concatenate(first),
+            np.concatenate(second),
+            model.cutoff,
+        )
+        self.shift_vectors = torch.as_tensor(np.concatenate(shifts), dtype=dtype)
+        self.centres = torch.as_tensor(self.nl.centres)
+        self.neighbours = torch.as_tensor(self.nl.neighbours)
+        self.types = torch.as_tensor(types)
+        self.positions = torch.as_tensor(data.positions, dtype=dtype)
+        self.structure = torch.as_tensor(np.repeat(np.arange(len(data)), data.natoms))
+        self.natoms = torch.as_tensor(data.natoms, dtype=dtype)
+        self.energies = torch.as_tensor(data.energies, dtype=dtype)
+        self.forces = torch.as_tensor(data.forces, dtype=dtype)
+        self.n_structures = len(data)
+
+    def vectors(self, positions: torch.Tensor) -> torch.Tensor:
+        return positions[self.neighbours] - positions[self.centres] + self.shift_vectors
+
+    def predict(self, model: NNPotential, create_graph: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Energies per structure and forces; differentiable in the weights when ``create_graph``."""
+        positions = self.positions.clone().requires_grad_()
+        features = model.symmetry_functions()(self.vectors(positions), self.nl, self.types, len(self.types))
+        atomic = model.atomic_energies(features, self.types)
+        energies = atomic.new_zeros(self.n_structures).index_add(0, self.structure, atomic)
+        (gradient,) = torch.autograd.grad(energies.sum(), positions, create_graph=create_graph)
+        return energies, -gradient
+
+    def features(self, model: NNPotential) -> torch.Tensor:
+        with torch.no_grad():
+            return model.symmetry_functions()(self.vectors(self.positions), self.nl, self.types, len(self.types))
+
+
+def train(
+    train_set: TrainingSet,
+    parameters: dict | TrainingParameters | None = None,
+    test_set: TrainingSet | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[NNPotential, dict]:
+    """Fit a potential; without ``test_set`` the data are split at random (``test_fraction``, ``seed``).
+
+    Early stopping keeps the weights of the epoch with the lowest loss on the held-out set and stops after
+    ``patience`` epochs without improvement. Returns the model and its metrics (RMSE of energy in meV/atom
+    and of force components in meV/A, on train and test).
+    """
+    started = time.perf_counter()
+    if not isinstance(parameters, TrainingParameters):
+        parameters = TrainingParameters.from_dict(parameters)
+    if test_set is None:
+        train_set, test_set = train_set.split(1.0 - parameters.test_fraction, parameters.seed)
+    torch.manual_seed(parameters.seed)
+    species = sorted(set(train_set.species) | set(test_set.species))
+    descriptor = (
+        SymmetryFunctionParameters.from_dict(parameters.descriptor)
+        if parameters.descriptor
+        else default_parameters(species, parameters.cutoff)
+    )
+    model = NNPotential(descriptor, parameters.hidden, parameters.activation, parameters.dtype)
+    model.types(np.concatenate([train_set.numbers, test_set.numbers]))  # every element must be known
+    rng = np.random.default_rng(parameters.seed)
+    order = rng.permutation(len(train_set))
+    train_batches = [
+        _Batch(model, train_set.subset(np.sort(order[start : start + parameters.batch_size])))
+        for start in range(0, len(order), parameters.batch_size)
+    ]
+    test_batches = [
+        _Batch(model, test_set.subset(np.arange(start, min(start + parameters.batch_size, len(test_set)))))
+        for start in range(0, len(test_set), parameters.batch_size)
+    ]
+    _fit_scaling(model, train_set, train_batches)
+    optimiser = torch.optim.Adam(model.parameters(), lr=parameters.learning_rate)
+    best_loss, best_epoch, best_state, epoch = math.inf, 0, copy.deepcopy(model.state_dict()), 0
+    for epoch in range(1, parameters.epochs + 1):
+        for index in rng.permutation(len(train_batches)):
+            optimiser.zero_grad()
+            loss = _loss(model, train_batches[index], parameters, create_graph=True)
+            if not torch.isfinite(loss):
+                raise TrainingDivergedError(f'training diverged at epoch {epoch}: loss is {loss.item()}')
+            loss.backward()
+            optimiser.step()
+        test_loss = sum(float(_loss(model, batch, parameters, create_graph=False)) for batch in test_batches)
+        if not math.isfinite(test_loss):
+            raise TrainingDivergedError(f'training diverged at epoch {epoch}: test loss is {test_loss}')
+        if test_loss < best_loss:
+            best_loss, best_epoch, best_state = test_loss, epoch, copy.deepcopy(model.state_dict())
+        if log is not None and (epoch == 1 or epoch % 10 == 0):
+            log(f'epoch {epoch}: test loss {test_loss:.6g} (best {best_loss:.6g} at epoch {best_epoch})')
+        if epoch - best_epoch >= parameters.patience:
+            break
+    model.load_state_dict(best_state)
+    metrics = {
+        **{f'{key}_train': value for key, value in rmse(model, train_batches).items()},
+        **{f'{key}_test': value for key, value in rmse(model, test_batches).items()},
+        'n_train': len(train_set),
+        'n_test': len(test_set),
+        'epochs': epoch,
+        'best_epoch': best_epoch,
+        'wall_time_s': time.perf_counter() - started,
+    }
+    model.metrics = metrics
+    model.eval()
+    return model, metrics
+
+
+def _loss(model: NNPotential, batch: _Batch, parameters: TrainingParameters, create_graph: bool) -> torch.Tensor:
+    energies, forces = batch.predict(model, create_graph)
+    energy_error = ((energies - batch.energies) / batch.natoms).square().mean()
+    force_error = (forces - batch.forces).square().mean()
+    loss = parameters.energy_weight * energy_error + parameters.force_weight * force_error
+    return loss if create_graph else loss.detach()
+
+
+def _fit_scaling(model: NNPotential, data: TrainingSet, batches: list[_Batch]) -> None:
+    """Feature mean/std per element, per-element reference energies (least squares) and closest distances."""
+    features = [batch.features(model) for batch in batches]
+    types = torch.cat([batch.types for batch in batches])
+    features = torch.cat(features)
+    with torch.no_grad():
+        for index in range(len(model.elements)):
+            chosen = features[types == index]
+            if len(chosen):
+                model.feature_shift[index] = chosen.mean(0)
+                std = chosen.std(0, unbiased=False) if len(chosen) > 1 else torch.ones_like(chosen[0])
+                model.feature_scale[index] = torch.where(std > 1e-8, std, torch.ones_like(std))
+        types_all = model.types(data.numbers)
+        structure = np.repeat(np.arange(len(data)), data.natoms)
+        counts = np.zeros((len(data), len(model.elements)))
+        np.add.at(counts, (structure, types_all), 1.0)
+        reference = np.linalg.lstsq(counts, data.energies, rcond=None)[0]
+        model.reference_energy.copy_(torch.as_tensor(reference))
+        closest = np.full((len(model.elements),) * 2, np.inf)
+        for batch in batches:
+            distance = torch.linalg.vector_norm(batch.vectors(batch.positions), dim=1).numpy()
+            a, b = batch.types.numpy()[batch.nl.centres], batch.types.numpy()[batch.nl.neighbours]
+            np.minimum.at(closest, (a, b), distance)
+        model.min_distance.copy_(torch.as_tensor(np.where(np.isfinite(closest), closest, 0.0)))
+
+
+def rmse(model: NNPotential, batches: list[_Batch]) -> dict[str, float]:
+    """RMSE of the energy per atom (meV/atom) and of the force components (meV/A)."""
+    energy_errors, force_errors = [], []
+    for batch in batches:
+        energies, forces = batch.predict(model, create_graph=False)
+        energy_errors.append(((energies.detach() - batch.energies) / batch.natoms).numpy())
+        force_errors.append((forces.detach() - batch.forces).numpy().reshape(-1))
+    return {
+        'rmse_energy': 1000.0 * float(np.sqrt(np.mean(np.concatenate(energy_errors) ** 2))),
+        'rmse_forces': 1000.0 * float(np.sqrt(np.mean(np.concatenate(force_errors) ** 2))),
+    }
+
+
+def predictions(model: NNPotential, data: TrainingSet) -> dict[str, np.ndarray]:
+    """Reference and predicted energies per atom and force components of a data set."""
+    batch = _Batch(model, data)
+    energies, forces = batch.predict(model, create_graph=False)
+    return {
+        'energy_reference': data.energies / data.natoms,
+        'energy_predicted': energies.detach().numpy() / data.natoms,
+        'forces_reference': data.forces.reshape(-1),
+        'forces_predicted': forces.detach().numpy().reshape(-1),
+    }
+
+
+def parity_plot(model: NNPotential, train_set: TrainingSet, test_set: TrainingSet, path: str | Path) -> Path:
+    """PNG with predicted vs reference energies per atom and forces, train and test."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(1, 2, figsize=(10, 4.6))
+    for label, data in (('train', train_set), ('test', test_set)):
+        values = predictions(model, data)
+        axes[0].scatter(values['energy_reference'], values['energy_predicted'], s=6, label=label)
+        axes[1].scatter(values['forces_reference'], values['forces_predicted'], s=2, label=label)
+    for axis, unit, name in ((axes[0], 'eV/atom', 'energy'), (axes[1], 'eV/A', 'force')):
+        low, high = axis.get_xlim()
+        axis.plot([low, high], [low, high], color='black', linewidth=0.8)
+        axis.set_xlabel(f'reference {name} ({unit})')
+        axis.set_ylabel(f'predicted {name} ({unit})')
+        axis.legend()
+    metrics = model.metrics
+    if metrics:
+        axes[0].set_title(f'RMSE test {metrics["rmse_energy_test"]:.2f} meV/atom')
+        axes[1].set_title(f'RMSE test {metrics["rmse_forces_test"]:.1f} meV/A')
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+    return path

@@ -88,3 +88,9 @@ def _close_storage() -> None:
 @pytest.fixture(scope='session')
 def services_address() -> dict[str, tuple[str, int]]:
     return {'postgres': POSTGRES, 'rabbitmq': RABBITMQ}
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path, monkeypatch) -> None:
+    """Run each test in its own folder, so that dry runs and output files never land in the checkout."""
+    monkeypatch.chdir(tmp_path)

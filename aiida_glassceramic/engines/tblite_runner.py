@@ -74,14 +74,14 @@ def make_calculator(parameters: dict):
 
 
 def run_single_points(images: list[ase.Atoms], calculator_parameters: dict, directory: Path) -> int:
-    """Label every structure; unconverged ones keep NaN-free placeholders and ``converged = False``."""
-    calculator = make_calculator(calculator_parameters)
+    """Label every structure with a fresh calculator (results independent of the order); unconverged ones get
+    zero placeholders and ``converged = False``."""
     labelled, converged = [], []
-    for atoms in images:
-        atoms = atoms.copy()
+    for image in images:
+        atoms = image.copy()
         atoms.pbc = True
+        atoms.calc = make_calculator(calculator_parameters)
         try:
-            atoms.calc = calculator
             results = {
                 'energy': atoms.get_potential_energy(),
                 'forces': atoms.get_forces(),
@@ -91,7 +91,6 @@ def run_single_points(images: list[ase.Atoms], calculator_parameters: dict, dire
         except CalculationFailed:
             results = {'energy': 0.0, 'forces': np.zeros((len(atoms), 3)), 'stress': np.zeros(6)}
             converged.append(False)
-            calculator = make_calculator(calculator_parameters)
         atoms.calc = SinglePointCalculator(atoms, **results)
         labelled.append(atoms)
     arrays = TrainingSet.from_atoms(labelled).arrays()

@@ -1,0 +1,144 @@
+"""The reference-data work chain with both engines, its failure handling and its input validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.engine import run_get_node
+from ase.calculators.lj import LennardJones
+from tblite.ase import TBLite
+
+from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.workflows.reference_data import (
+    ReferenceDataInputError,
+    ReferenceDataWorkChain,
+    load_protocols,
+    planned_counts,
+)
+
+TINY = {
+    'conditions': {'defects': ['pristine'], 'temperatures': [900]},
+    'md': {'steps': 8, 'snapshot_fraction': 0.25},
+    'static': {'max_concurrent': 1, 'structures_per_job': 2},
+}
+
+
+def test_tblite_reference_data(tblite_code):
+    """Tiny demo run: labels equal tblite's own GFN1-xTB and the snapshots are those of the stride."""
+    builder = ReferenceDataWorkChain.get_builder_from_protocol(tblite_code, protocol='demo', overrides=TINY)
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    report = results['report'].get_dict()
+    assert report['md_runs'] == 1
+    assert report['snapshots'] == 2  # steps 4 and 8 of 8 at a 25 % fraction
+    labels = results['training_set'].get_training_set()
+    assert len(labels) == report['kept_after_screening'] == report['labelled'] == 2
+    assert report['static_jobs'] == 1  # two structures per job
+    atoms = labels.structure(1)
+    atoms.calc = TBLite(method='GFN1-xTB', verbosity=0)
+    np.testing.assert_allclose(labels.energies[1], atoms.get_potential_energy(), atol=1e-6)
+    np.testing.assert_allclose(labels.forces[16:], atoms.get_forces(), atol=1e-5)
+    # the potential training accepts the set
+    from aiida_glassceramic.potentials.training import train
+
+    _, metrics = train(labels, {'epochs': 2, 'batch_size': 1, 'hidden': (4,)})
+    assert np.isfinite(metrics['rmse_energy_train'])
+
+
+def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_environment):
+    """Stand-in VASP: killed AIMD continue with velocities, an unconverged static point is excluded,
+    a condition without output fails alone; parsed labels equal the stand-in's Lennard-Jones values."""
+    stand_in_environment(kill_at_step=3, unconverged_static_natoms=15, no_output_natoms=13)
+    overrides = {
+        'conditions': {'defects': ['pristine', 'li_vacancy', 'li2s_vacancy'], 'temperatures': [900]},
+        'md': {'steps': 8, 'snapshot_fraction': 0.25, 'max_restarts': 1},
+        'static': {'max_concurrent': 2},
+        'vasp': {'max_iterations': 1},
+    }
+    builder = ReferenceDataWorkChain.get_builder_from_protocol(
+        vasp_code, protocol='demo', engine='vasp', overrides=overrides, potential_family=potcar_family
+    )
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    report = results['report'].get_dict()
+    assert report['md_runs'] == 3
+    assert report['md_failed'] == 1
+    assert 'li2s_vacancy' in report['failed_conditions'][0]  # 13 atoms: the stand-in wrote nothing
+    assert report['md_restarts'] == 2  # pristine and Li vacancy were killed at step 3 and continued
+    assert report['snapshots'] == 4  # steps 4 and 8 of the two surviving conditions
+    assert report['excluded'] == 2  # the 15-atom (Li vacancy) static points never converge
+    labels = results['training_set'].get_training_set()
+    assert labels.natoms.tolist() == [16, 16]
+    calculator = LennardJones(sigma=1.8, epsilon=0.02, rc=4.5, smooth=True)
+    for atoms, energy in zip(labels.to_atoms(), labels.energies, strict=True):
+        reference = atoms.copy()
+        reference.calc = calculator
+        np.testing.assert_allclose(energy, reference.get_potential_energy(), atol=1e-7)
+        np.testing.assert_allclose(atoms.get_forces(), reference.get_forces(), atol=1e-7)
+        np.testing.assert_allclose(atoms.get_stress(), reference.get_stress(), atol=1e-7)
+
+
+def count_processes() -> int:
+    return orm.QueryBuilder().append(orm.ProcessNode).count()
+
+
+@pytest.mark.parametrize(
+    ('case', 'match'),
+    [
+        ('no_lithium', 'has no Li'),
+        ('zero_temperature', 'temperature'),
+        ('missing_potential_family', 'potential_family `NO_SUCH_FAMILY`'),
+    ],
+)
+def test_bad_input_refused_before_submission(tblite_code, case, match):
+    from ase.build import bulk
+
+    arguments = {'protocol': 'demo'}
+    if case == 'no_lithium':
+        arguments['structures'] = {'rocksalt': bulk('NaCl', 'rocksalt', a=5.6, cubic=True)}
+    elif case == 'zero_temperature':
+        arguments['overrides'] = {'conditions': {'temperatures': [500, 0]}}
+    else:
+        arguments.update(engine='vasp', potential_family='NO_SUCH_FAMILY')
+    before = count_processes()
+    with pytest.raises(ReferenceDataInputError, match=match):
+        ReferenceDataWorkChain.get_builder_from_protocol(tblite_code, **arguments)
+    assert count_processes() == before
+
+
+def test_process_validator_refuses_negative_temperature(tblite_code):
+    builder = ReferenceDataWorkChain.get_builder_from_protocol(tblite_code, protocol='demo')
+    parameters = builder.parameters.get_dict()
+    parameters['conditions']['temperatures'] = [-300]
+    builder.parameters = orm.Dict(parameters)
+    before = count_processes()
+    with pytest.raises(ValueError, match='temperature'):
+        run_get_node(builder)
+    assert count_processes() == before
+
+
+def test_paper_protocol_counts():
+    """The study's grid: 2 crystals x 2 cells x 3 strains x 3 defects x 6 temperatures, 50 000 steps, 5 %."""
+    counts = planned_counts(load_protocols()['protocols']['paper'], num_crystals=2, engine='vasp')
+    assert counts['md_runs'] == 216
+    assert counts['md_steps'] == 216 * 50000
+    assert counts['static_points_at_most'] == 216 * 2500
+    assert counts['static_jobs_at_most'] == 216 * 2500
+
+
+def test_reference_cells_of_the_grid():
+    """Li2S vacancy: 1 S and 2 Li removed (neutral); the 64-atom cell is the 32-atom one doubled along a."""
+    from aiida_glassceramic.workflows.reference_functions import condition_models
+
+    conditions = load_protocols()['protocols']['paper']['conditions']
+    models = condition_models(read_crystal('beta'), conditions)
+    assert len(models) == 2 * 3 * 3
+    formulas = {(d['cell_size'], d['defect']): a.get_chemical_formula(mode='metal') for d, a in models}
+    assert formulas[(32, 'pristine')] == 'Li12P4S16'
+    assert formulas[(32, 'li_vacancy')] == 'Li11P4S16'
+    assert formulas[(32, 'li2s_vacancy')] == 'Li10P4S15'
+    assert formulas[(64, 'li2s_vacancy')] == 'Li22P8S31'
+    volumes = {(d['cell_size'], d['strain']): a.get_volume() for d, a in models if d['defect'] == 'pristine'}
+    np.testing.assert_allclose(volumes[(32, 0.02)] / volumes[(32, 0.0)], 1.02**3)
+    np.testing.assert_allclose(volumes[(64, 0.0)], 2 * volumes[(32, 0.0)])

@@ -1,0 +1,160 @@
+"""Calcfunctions of the MD workflows: thermo series, files and structures out of retrieved LAMMPS folders, and the
+Arrhenius summary of a diffusion series (the per-run analyses are those of :mod:`.analysis_functions`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from aiida import orm
+from aiida.engine import calcfunction
+
+from ..analysis.diffusion import BOLTZMANN_EV, arrhenius_fit, nernst_einstein
+from ..analysis.trajectory import iter_lammps_dump
+from ..engines import lammps_scripts as scripts
+
+STDOUT = 'lammps.out'
+THERMO_HEADER = ['Step', 'Time', 'Temp', 'PotEng', 'KinEng', 'TotEng', 'Press', 'Volume', 'Lx', 'Ly', 'Lz']
+THERMO_HEADER += ['Xy', 'Xz', 'Yz']
+
+
+def read_thermo(text: str) -> dict[str, np.ndarray]:
+    """Every thermo row of a LAMMPS screen output with the columns of ``lammps_scripts.THERMO_COLUMNS``.
+
+    Rows of all runs are concatenated in order; a step printed again at the start of the next run is kept once.
+    A partial last line (killed run) is ignored.
+    """
+    rows: list[list[float]] = []
+    width = len(THERMO_HEADER)
+    in_table = False
+    for line in text.splitlines():
+        words = line.split()
+        if words == THERMO_HEADER:
+            in_table = True
+            continue
+        if not in_table:
+            continue
+        try:
+            values = [float(word) for word in words]
+        except ValueError:
+            values = []
+        if len(values) != width:
+            in_table = False
+            continue
+        if rows and values[0] <= rows[-1][0]:
+            continue
+        rows.append(values)
+    table = np.array(rows, dtype=float).reshape(-1, width)
+    return {name: table[:, index] for index, name in enumerate(scripts.THERMO_COLUMNS)}
+
+
+def thermo_node(columns: dict[str, np.ndarray]) -> orm.ArrayData:
+    node = orm.ArrayData()
+    for name, values in columns.items():
+        node.set_array(name, values)
+    return node
+
+
+@contextmanager
+def retrieved_file(retrieved: orm.FolderData, filename: str) -> Iterator[Path]:
+    """A path to ``filename`` of a retrieved folder, readable by streaming readers."""
+    with retrieved.as_path(filename) as path:
+        yield Path(path)
+
+
+def read_structures(retrieved: orm.FolderData, filename: str) -> dict[int, orm.StructureData]:
+    """Structures of every frame of a dump in ``retrieved``, keyed by step (one frame in memory at a time)."""
+    structures = {}
+    with retrieved_file(retrieved, filename) as path:
+        for atoms in iter_lammps_dump(path):
+            step = atoms.info['timestep']
+            atoms.arrays.pop('lammps_velocities', None)
+            structures[step] = orm.StructureData(ase=atoms)
+    return structures
+
+
+@calcfunction
+def parse_thermo(retrieved: orm.FolderData) -> orm.ArrayData:
+    """Thermo series (step, time ps, temp K, pe eV, press bar, vol A^3, ...) of one LAMMPS run."""
+    return thermo_node(read_thermo(retrieved.base.repository.get_object_content(STDOUT)))
+
+
+@calcfunction
+def join_thermo(**series: orm.ArrayData) -> orm.ArrayData:
+    """Thermo series of consecutive chunks (keys in order) as one series; steps repeated at a chunk start are kept
+    once."""
+    joined: dict[str, list[np.ndarray]] = {name: [] for name in scripts.THERMO_COLUMNS}
+    last_step = -math.inf
+    for key in sorted(series):
+        steps = series[key].get_array('step')
+        keep = steps > last_step
+        for name in scripts.THERMO_COLUMNS:
+            joined[name].append(series[key].get_array(name)[keep])
+        if keep.any():
+            last_step = steps[keep][-1]
+    return thermo_node({name: np.concatenate(parts) for name, parts in joined.items()})
+
+
+@calcfunction
+def extract_file(retrieved: orm.FolderData, filename: orm.Str) -> orm.SinglefileData:
+    """One file of a retrieved folder as its own node (e.g. the restart file that the next chunk starts from)."""
+    with retrieved.base.repository.open(filename.value, mode='rb') as handle:
+        return orm.SinglefileData(handle, filename=filename.value)
+
+
+@calcfunction
+def final_structure(retrieved: orm.FolderData) -> orm.StructureData:
+    """The structure at the end of a LAMMPS run (its ``final.dump``)."""
+    structures = read_structures(retrieved, scripts.FINAL_DUMP)
+    return structures[max(structures)]
+
+
+@calcfunction
+def snapshot_structures(retrieved: orm.FolderData) -> dict[str, orm.StructureData]:
+    """Every frame of a chunk's snapshot dump as a structure, keyed ``step_<step>``."""
+    return {
+        f'step_{step:012d}': structure for step, structure in read_structures(retrieved, scripts.SNAPSHOT_DUMP).items()
+    }
+
+
+def temperature_label(temperature: float) -> str:
+    """A link label for a temperature: ``600.0 -> 'T600'``, ``612.5 -> 'T612p5'``."""
+    return 'T' + f'{temperature:g}'.replace('.', 'p')
+
+
+@calcfunction
+def arrhenius_summary(structure: orm.StructureData, parameters: orm.Dict, **diffusion: orm.Dict) -> orm.Dict:
+    """D(T) of one structure (``diffusion`` keyed by :func:`temperature_label`, results of ``compute_diffusion``),
+    the Arrhenius barrier and the Nernst-Einstein conductivity at ``conductivity_temperature`` from D extrapolated
+    along the Arrhenius line (two temperatures or more)."""
+    settings = parameters.get_dict()
+    species = settings['species'][0]
+    temperatures = sorted(settings['temperatures'])
+    values = [diffusion[temperature_label(temperature)][species] for temperature in temperatures]
+    summary: dict = {
+        'species': species,
+        'temperature_K': temperatures,
+        'D_A2_per_ps': [value['D_A2_per_ps'] for value in values],
+        'D_stderr_A2_per_ps': [value['D_stderr_A2_per_ps'] for value in values],
+    }
+    if len(temperatures) < 2:
+        return orm.Dict(summary)
+    fit = arrhenius_fit(temperatures, summary['D_A2_per_ps'])
+    temperature = settings['conductivity_temperature']
+    extrapolated = math.exp(fit.log_prefactor - fit.activation_energy / (BOLTZMANN_EV * temperature))
+    atoms = structure.get_ase()
+    carriers = atoms.get_chemical_symbols().count(species)
+    summary |= {
+        'Ea_eV': fit.activation_energy,
+        'Ea_stderr_eV': None if math.isnan(fit.activation_energy_stderr) else fit.activation_energy_stderr,
+        'ln_D0_A2_per_ps': fit.log_prefactor,
+        'conductivity_temperature_K': temperature,
+        'D_extrapolated_A2_per_ps': extrapolated,
+        'sigma_S_per_cm': nernst_einstein(
+            extrapolated, carriers, atoms.get_volume(), temperature, haven_ratio=settings['haven_ratio']
+        ),
+    }
+    return orm.Dict(summary)

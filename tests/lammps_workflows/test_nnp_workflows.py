@@ -1,0 +1,125 @@
+"""Every MD workflow once with the neural network potential through the ``glassceramic-lmp`` driver (a small
+random-weight model, the 32-atom beta cell, a few dozen steps)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.engine import run_get_node
+
+from aiida_glassceramic.workflows.anneal import AnnealWorkChain
+from aiida_glassceramic.workflows.diffusion import DiffusionWorkChain
+from aiida_glassceramic.workflows.melt_quench import MeltQuenchWorkChain
+from aiida_glassceramic.workflows.relax import RelaxWorkChain
+from aiida_glassceramic.workflows.vdos import VdosWorkChain
+
+from .conftest import ELEMENTS, PREPEND
+
+pytestmark = pytest.mark.slow
+
+FEW_STEPS = {
+    'common': {'thermo_interval_steps': 5},
+    'melt_quench': {
+        't_melt': 400.0,
+        'heating_rate_k_per_ps': 10000.0,
+        'melt_hold_ps': 0.01,
+        'cooling_rate_k_per_ps': 10000.0,
+        'final_hold_ps': 0.01,
+    },
+    'anneal': {'total_ps': 0.02, 'chunk_ps': 0.01, 'snapshot_interval_ps': 0.01, 'snapshot_start_ps': 0.01},
+    'relax': {'cell': None, 'maxiter': 10, 'maxeval': 100},
+    'diffusion': {
+        'temperatures': [300.0, 600.0],
+        'time_ps': 0.02,
+        'equilibration_ps': 0.0,
+        'dump_interval_ps': 0.002,
+        'fit_start_ps': 0.004,
+        'fit_stop_ps': 0.02,
+        'displacement_window_ps': 0.004,
+    },
+    'vdos': {'time_ps': 0.02, 'equilibration_ps': 0.0, 'dump_interval_fs': 1.0, 'segment_frames': 8},
+}
+
+
+@pytest.fixture(scope='module')
+def model_file(tmp_path_factory) -> Path:
+    """A Li-P-S network with small random weights (gentle forces) on the study's descriptor with a 4 A cut-off."""
+    import torch
+
+    from aiida_glassceramic.descriptors.parameters import default_parameters
+    from aiida_glassceramic.potentials.io import save_potential
+    from aiida_glassceramic.potentials.model import NNPotential
+
+    torch.manual_seed(1)
+    model = NNPotential(default_parameters(ELEMENTS, cutoff=4.0), hidden=(4,))
+    with torch.no_grad():
+        for network in model.networks:
+            network[-1].weight.mul_(0.05)
+    return save_potential(model, tmp_path_factory.mktemp('nnp') / 'potential.pt')
+
+
+@pytest.fixture
+def nnp(aiida_profile, model_file):
+    from aiida_glassceramic.data.potential import NNPotentialData
+
+    return NNPotentialData(model_file)
+
+
+@pytest.fixture
+def nnp_code(aiida_code_installed):
+    return aiida_code_installed(
+        label='glassceramic-lmp',
+        filepath_executable=str(Path(sys.executable).with_name('glassceramic-lmp')),
+        default_calc_job_plugin='lammps.raw',
+        prepend_text=PREPEND,
+    )
+
+
+@pytest.fixture
+def small_cell(aiida_profile):
+    from aiida_glassceramic.structures import bundled_cif, read_crystal
+
+    return orm.StructureData(ase=read_crystal(bundled_cif('beta')))
+
+
+def launch(workflow, code, structure, potential):
+    builder = workflow.get_builder_from_protocol(code, structure, potential, protocol='demo', overrides=FEW_STEPS)
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    return results
+
+
+def test_melt_quench_and_anneal_with_nnp(nnp_code, small_cell, nnp, model_file):
+    from aiida_glassceramic.potentials.io import load_potential
+
+    glass = launch(MeltQuenchWorkChain, nnp_code, small_cell, nnp)
+    atoms = glass['structure'].get_ase()
+    energy, _, _ = load_potential(model_file).compute(atoms.numbers, atoms.positions, atoms.cell[:])
+    # LAMMPS' potential energy through the driver equals the model's energy of the final structure
+    assert np.isclose(glass['thermo'].get_array('pe')[-1], energy, rtol=1e-8, atol=1e-8)
+    assert glass['thermo'].get_array('step')[-1] == 40
+
+    annealed = launch(AnnealWorkChain, nnp_code, glass['structure'], nnp)
+    assert sorted(annealed['snapshots']) == ['step_000000000010', 'step_000000000020']
+    assert list(annealed['thermo'].get_array('step')) == list(range(0, 21, 5))
+
+
+def test_relax_diffusion_vdos_with_nnp(nnp_code, small_cell, nnp, model_file):
+    from aiida_glassceramic.potentials.io import load_potential
+
+    relaxed = launch(RelaxWorkChain, nnp_code, small_cell, nnp)['structures']['structure'].get_ase()
+    model = load_potential(model_file)
+    before = model.compute(small_cell.get_ase().numbers, small_cell.get_ase().positions, small_cell.get_ase().cell[:])
+    after = model.compute(relaxed.numbers, relaxed.positions, relaxed.cell[:])
+    assert after[0] < before[0]
+
+    diffusion = launch(DiffusionWorkChain, nnp_code, small_cell, nnp)
+    assert len(diffusion['msd']['structure_T300'].get_array('time_ps')) == 11
+    assert 'Ea_eV' in diffusion['summary']['structure'].get_dict()
+
+    vdos = launch(VdosWorkChain, nnp_code, small_cell, nnp)
+    assert np.isclose(vdos['vdos']['structure'].get_array('frequency_THz')[-1], 500.0)  # 1 fs sampling

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiida import orm
 
-METADATA_ATTRIBUTES = ('elements', 'cutoff', 'num_features', 'hidden_layers', 'dtype', 'metrics')
+METADATA_ATTRIBUTES = ('elements', 'cutoff', 'n_features', 'hidden', 'dtype', 'metrics')
 
 
 class NNPotentialData(orm.SinglefileData):

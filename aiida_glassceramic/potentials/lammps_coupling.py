@@ -1,0 +1,207 @@
+"""Couple a potential to a running LAMMPS instance through ``fix external pf/callback``.
+
+LAMMPS keeps integration, thermostats, barostats, dumps and computes; every step it hands the owned atoms'
+positions to :class:`FixExternalCoupling`, which calls ``potential.compute(numbers, positions, cell)`` and writes
+forces, energy and virial back. Works with ``units metal`` (eV, Angstrom) and a fully periodic box on one MPI rank.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import Protocol
+
+import numpy as np
+from ase.data import atomic_masses, atomic_numbers
+
+LMP_ERROR_WARNING, LMP_ERROR_ONE = 0, 1  # lammps.constants; the module is imported only once MPI is loaded
+
+MASS_TOLERANCE = 0.05
+
+
+class CouplingError(ValueError):
+    """The LAMMPS set-up cannot be coupled to the potential (units, box, atom types, elements)."""
+
+
+class Potential(Protocol):
+    """What the coupling needs from a potential: its elements and one energy/forces/virial call."""
+
+    elements: Sequence[str]
+
+    def compute(
+        self, numbers: np.ndarray, positions: np.ndarray, cell: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]: ...
+
+
+def preload_mpi_library() -> None:
+    """Load the MPI library of the ``mpich`` wheel globally, so ``liblammps.so`` finds it without LD_LIBRARY_PATH."""
+    try:
+        files = metadata.files('mpich') or []
+    except metadata.PackageNotFoundError:
+        return
+    for file in files:
+        if file.name.startswith('libmpi.so.'):  # the versioned library; plain libmpi.so is a linker script
+            ctypes.CDLL(str(file.locate()), mode=ctypes.RTLD_GLOBAL)
+            return
+
+
+def parse_elements(text: str) -> list[str]:
+    """Element symbols from a LAMMPS string such as ``"Li P S"`` (commas allowed)."""
+    return text.replace(',', ' ').split()
+
+
+def box_cell(lmp) -> np.ndarray:
+    """The simulation box as lattice vectors in rows (LAMMPS' restricted triclinic: a along x, b in the xy plane)."""
+    boxlo, boxhi, xy, yz, xz, _periodicity, _box_change = lmp.extract_box()
+    return np.array(
+        [
+            [boxhi[0] - boxlo[0], 0.0, 0.0],
+            [xy, boxhi[1] - boxlo[1], 0.0],
+            [xz, yz, boxhi[2] - boxlo[2]],
+        ]
+    )
+
+
+class FixExternalCoupling:
+    """The callback of a ``fix ID GROUP external pf/callback`` that supplies ``potential``'s energy, forces, virial.
+
+    ``elements[t - 1]`` is the element of LAMMPS atom type ``t``. Register with :meth:`attach`. An exception in the
+    callback cannot travel through LAMMPS' C++ frames: it goes to ``on_error`` (default: report it and end the
+    process with exit code 1).
+    """
+
+    def __init__(
+        self,
+        lmp,
+        fix_id: str,
+        potential: Potential,
+        elements: Sequence[str],
+        on_error: Callable[[object, BaseException], None] | None = None,
+    ):
+        self.lmp = lmp
+        self.fix_id = fix_id
+        self.potential = potential
+        self.elements = list(elements)
+        self.on_error = on_error or abort_run
+        self.warning_counts: dict[str, int] = {}
+        self.atomic_number_of_type = self._type_table()
+        self.calls = 0
+
+    def _type_table(self) -> np.ndarray:
+        check_setup(self.lmp)
+        ntypes = self.lmp.extract_setting('ntypes')
+        if len(self.elements) != ntypes:
+            raise CouplingError(
+                f'nnp_elements `{" ".join(self.elements)}`: {len(self.elements)} names for {ntypes} atom types; give '
+                f'exactly one element per atom type in type order, e.g. `variable nnp_elements string "Li P S"` '
+                f"(on the command line quote the list: -var nnp_elements 'Li P S')"
+            )
+        known = list(self.potential.elements)
+        for symbol in self.elements:
+            if symbol not in atomic_numbers:
+                raise CouplingError(f'nnp_elements: `{symbol}` is not an element symbol (write e.g. Li, P, S)')
+            if symbol not in known:
+                raise CouplingError(
+                    f'nnp_elements: the potential knows only {", ".join(known)}, not `{symbol}`; use a potential '
+                    'trained on it or map every atom type to one of its elements'
+                )
+        table = np.zeros(ntypes + 1, dtype=np.int64)
+        table[1:] = [atomic_numbers[symbol] for symbol in self.elements]
+        return table
+
+    def attach(self) -> FixExternalCoupling:
+        """Register the callback with LAMMPS (the fix must exist already)."""
+        self.lmp.set_fix_external_callback(self.fix_id, self.callback, None)
+        return self
+
+    def check_masses(self) -> list[str]:
+        """Warnings for atom types whose mass is far from their element's: a sign of a wrong element order."""
+        masses = self.lmp.numpy.extract_atom('mass')
+        problems = []
+        for atom_type, symbol in enumerate(self.elements, start=1):
+            expected = atomic_masses[atomic_numbers[symbol]]
+            if abs(masses[atom_type] - expected) > MASS_TOLERANCE * expected:
+                problems.append(
+                    f'atom type {atom_type} has mass {masses[atom_type]:g} but nnp_elements maps it to {symbol} '
+                    f'({expected:.3f}); check the order of nnp_elements'
+                )
+        return problems
+
+    def warn(self, kind: str, message: str) -> None:
+        """Show the first warning of each kind on stderr and as ``WARNING:`` in LAMMPS' output; count the rest."""
+        self.warning_counts[kind] = self.warning_counts.get(kind, 0) + 1
+        if self.warning_counts[kind] == 1:
+            text = (
+                f'glassceramic-lmp: {kind}: {message} (step {self.lmp.extract_global("ntimestep")}; later ones counted)'
+            )
+            sys.stderr.write(f'WARNING: {text}\n')
+            self.lmp.error(LMP_ERROR_WARNING, text)
+
+    def callback(self, caller, step: int, nlocal: int, tag, x: np.ndarray, f: np.ndarray) -> None:  # noqa: PLR0917
+        """fix external's hook: positions ``x`` in, forces ``f`` (a view of LAMMPS' array), energy and virial out."""
+        try:
+            self.apply(nlocal, x, f)
+        except BaseException as error:  # nothing may propagate into LAMMPS' C++ frames
+            self.on_error(self.lmp, error)
+
+    def apply(self, nlocal: int, x: np.ndarray, f: np.ndarray) -> None:
+        """Evaluate the potential on the owned atoms and hand forces, energy and virial to the fix."""
+        if self.calls == 0:
+            for warning in self.check_masses():
+                self.warn('mass', warning)
+        self.calls += 1
+        types = self.lmp.numpy.extract_atom('type', nelem=nlocal)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            energy, forces, virial = self.potential.compute(self.atomic_number_of_type[types], x, box_cell(self.lmp))
+        for warning in caught:
+            self.warn(warning.category.__name__, str(warning.message))
+        f[:] = forces
+        self.lmp.fix_external_set_energy_global(self.fix_id, float(energy))
+        self.lmp.fix_external_set_virial_global(self.fix_id, [float(value) for value in virial])
+
+
+def check_setup(lmp) -> None:
+    """Reject what the coupling cannot handle: other units, non-periodic boxes, several MPI ranks, 2d."""
+    if lmp.extract_global('units') != 'metal':
+        raise CouplingError(
+            f'units `{lmp.extract_global("units")}`: the potential works in eV and Angstrom; put `units metal` at the '
+            'top of the input script'
+        )
+    if lmp.extract_setting('world_size') != 1:
+        raise CouplingError(
+            'the potential runs on one MPI rank; start glassceramic-lmp without mpirun and use OMP_NUM_THREADS for '
+            'threads'
+        )
+    if lmp.extract_setting('dimension') != 3:
+        raise CouplingError('dimension: the potential needs a 3d box (`dimension 3`)')
+    periodicity = lmp.extract_box()[5]
+    if not all(periodicity):
+        raise CouplingError(
+            f'boundary: the potential needs a periodic box in x, y and z (`boundary p p p`), got periodicity '
+            f'{list(periodicity)}'
+        )
+
+
+def abort_run(lmp, error: BaseException) -> None:
+    """Report an error raised inside a run on stderr and, through LAMMPS' error handler, as ``ERROR:`` on its
+    screen and log; then end the process with exit code 1 (LAMMPS cannot be unwound from inside a force call)."""
+    detail = ''.join(traceback.format_exception_only(type(error), error)).strip()
+    message = f'glassceramic-lmp: the potential failed during the run: {detail}'
+    if not isinstance(error, ValueError):
+        traceback.print_exception(error, file=sys.stderr)
+    sys.stderr.write(f'ERROR: {message}\n')
+    sys.stderr.flush()
+    try:
+        lmp.error(LMP_ERROR_ONE, message)
+    except Exception:  # the error was printed; LAMMPS hands it back as an exception
+        pass
+    finally:
+        lmp.flush_buffers()
+        sys.stdout.flush()
+        os._exit(1)

@@ -90,3 +90,114 @@ def ensure_code(label: str, computer):
             prepend_text=f'export LD_LIBRARY_PATH={BIN.parent / "lib"}:$LD_LIBRARY_PATH\nexport OMP_NUM_THREADS=1',
         )
         return code.store()
+
+
+@main.command()
+@click.option('--profile', 'profile_name', default='glassceramic', show_default=True, help='Profile (made if missing).')
+@click.option('--protocol', default='demo', show_default=True, type=click.Choice(['demo', 'fast', 'paper']))
+@click.option('--output', type=click.Path(path_type=Path), default=None, help='Report folder [report-<PK>].')
+@click.option('--timeout', default=3600, show_default=True, help='Seconds to wait for the workflow.')
+def demo(profile_name: str, protocol: str, output: Path | None, timeout: int) -> None:
+    """Submit the whole study on the bundled beta-Li3PS4 to the daemon, follow it and write its report."""
+    from aiida import orm
+    from aiida.engine import submit
+
+    from .structures import read_crystal
+    from .workflows.glassceramic import GlassCeramicWorkChain
+
+    ensure_profile(profile_name, postgres=False)
+    computer = ensure_localhost()
+    codes = {
+        'reference': ensure_code('glassceramic-tblite', computer),
+        'train': ensure_code('glassceramic-train', computer),
+        'lammps': ensure_code('glassceramic-lmp', computer),
+    }
+    builder = GlassCeramicWorkChain.get_builder_from_protocol(
+        codes, orm.StructureData(ase=read_crystal('beta')), protocol=protocol
+    )
+    start_daemon()
+    node = submit(builder)
+    click.echo(f'submitted {node.process_label}<{node.pk}> to the daemon ({protocol} protocol)')
+    follow(node, timeout)
+    if not node.is_finished_ok:
+        message = f'{node.process_label}<{node.pk}> ended with exit status {node.exit_status}: {node.exit_message}'
+        raise click.ClickException(message)
+    report_path = _write_report(node, output)
+    click.echo(f'report: {report_path}')
+
+
+@main.command()
+@click.argument('pk', type=int)
+@click.option('--profile', 'profile_name', default=None, help='Profile [default profile].')
+@click.option('--output', type=click.Path(path_type=Path), default=None, help='Report folder [report-<PK>].')
+def report(pk: int, profile_name: str | None, output: Path | None) -> None:
+    """Write the plots and the summary of a finished GlassCeramicWorkChain."""
+    from aiida import load_profile, orm
+
+    load_profile(profile_name, allow_switch=True)
+    click.echo(f'report: {_write_report(orm.load_node(pk), output)}')
+
+
+@main.group()
+def potential() -> None:
+    """Trained potentials."""
+
+
+@potential.command('export')
+@click.argument('pk', type=int)
+@click.argument('path', type=click.Path(path_type=Path))
+@click.option('--profile', 'profile_name', default=None, help='Profile [default profile].')
+def potential_export(pk: int, path: Path, profile_name: str | None) -> None:
+    """Write the model file of the potential node PK to PATH (loadable with potentials.io.load_potential)."""
+    from aiida import load_profile, orm
+
+    from .data import NNPotentialData
+
+    load_profile(profile_name, allow_switch=True)
+    node = orm.load_node(pk)
+    if not isinstance(node, NNPotentialData):
+        raise click.BadParameter(f'node {pk} is a {type(node).__name__}, not a potential', param_hint='PK')
+    click.echo(f'written: {node.export(path)}')
+
+
+def start_daemon(workers: int = 2) -> None:
+    """Start the daemon of the loaded profile if it is not running."""
+    from aiida.engine.daemon.client import get_daemon_client
+
+    client = get_daemon_client()
+    if not client.is_daemon_running:
+        client.start_daemon(number_workers=workers)
+
+
+def follow(node, timeout: float, interval: float = 10.0) -> None:
+    """Print the running steps of ``node`` until it terminates or ``timeout`` seconds pass."""
+    import time
+
+    start, last = time.monotonic(), ''
+    while not node.is_terminated:
+        if time.monotonic() - start > timeout:
+            raise click.ClickException(f'{node.process_label}<{node.pk}> still running after {timeout} s')
+        active = sorted({label or process for label, process in _active(node)})
+        line = f'[{time.monotonic() - start:6.0f} s] running: {", ".join(active) or node.process_state.value}'
+        if line.split('] ', 1)[1] != last:
+            click.echo(line)
+            last = line.split('] ', 1)[1]
+        time.sleep(interval)
+    click.echo(f'{node.process_label}<{node.pk}> {node.process_state.value}, exit status {node.exit_status}')
+
+
+def _active(node) -> list[tuple[str, str]]:
+    """(label, process label) of the calculations called by ``node``, at any depth, that are running or waiting."""
+    from aiida import orm
+
+    return [
+        (child.label, child.process_label)
+        for child in node.called_descendants
+        if isinstance(child, orm.CalcJobNode) and not child.is_terminated
+    ]
+
+
+def _write_report(node, output: Path | None) -> Path:
+    from .report import write_report
+
+    return write_report(node, output or Path(f'report-{node.pk}'))

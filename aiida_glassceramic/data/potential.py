@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiida import orm
 
-METADATA_ATTRIBUTES = ('elements', 'cutoff', 'n_features', 'hidden', 'dtype', 'metrics')
+METADATA_ATTRIBUTES = ('elements', 'cutoff', 'n_features', 'hidden', 'dtype', 'metrics', 'min_distance')
 
 
 class NNPotentialData(orm.SinglefileData):
@@ -31,6 +31,11 @@ class NNPotentialData(orm.SinglefileData):
     @property
     def cutoff(self) -> float:
         return self.base.attributes.get('cutoff')
+
+    @property
+    def min_distance(self) -> dict[str, float]:
+        """Shortest distance (A) per element pair in the training data, e.g. ``{'P-S': 1.93}``."""
+        return self.base.attributes.get('min_distance', {})
 
     @property
     def metrics(self) -> dict:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import ase
 import ase.io
+from ase.data import atomic_numbers
 
 DATA_FILE = 'structure.data'
 RESTART_INPUT = 'previous.restart'
@@ -52,17 +53,36 @@ class Stage:
 
 
 def nnp_block(
-    elements: Sequence[str], cutoff: float, filename: str = POTENTIAL_FILE, fix_id: str = NNP_FIX_ID
+    elements: Sequence[str],
+    cutoff: float,
+    filename: str = POTENTIAL_FILE,
+    fix_id: str = NNP_FIX_ID,
+    core_repulsion: tuple[float, float] | None = None,
 ) -> list[str]:
     """Commands that hand energy, forces and virial to the neural network potential of the ``glassceramic-lmp``
     driver (the driver attaches to the ``fix external`` named here).
 
-    ``pair_style zero`` at the potential's cut-off gives LAMMPS a neighbour cut-off (ghost atoms, atom sorting)
-    without adding any force.
+    Without ``core_repulsion``, ``pair_style zero`` at the potential's cut-off gives LAMMPS a neighbour cut-off
+    (ghost atoms, atom sorting) without adding any force. With ``core_repulsion = (inner, outer)`` (A), the
+    Ziegler-Biersack-Littmark screened nuclear repulsion (``pair_style zbl``), switched off smoothly between ``inner``
+    and ``outer``, keeps atoms from fusing where the network has never seen data; it is exactly zero beyond
+    ``outer``, so it changes nothing at the distances the potential was trained on when ``outer`` lies below them.
     """
+    if core_repulsion is None:
+        pair = [f'pair_style zero {cutoff:.10g}', 'pair_coeff * *']
+    else:
+        inner, outer = core_repulsion
+        if not 0.0 < inner < outer:
+            raise ScriptSettingsError(f'core_repulsion = {core_repulsion}: need 0 < inner < outer (A)')
+        numbers = [atomic_numbers[element] for element in elements]
+        pair = [f'pair_style zbl {inner:.6g} {outer:.6g}']
+        pair += [
+            f'pair_coeff {i + 1} {j + 1} {numbers[i]} {numbers[j]}'
+            for i in range(len(numbers))
+            for j in range(i, len(numbers))
+        ]
     return [
-        f'pair_style zero {cutoff:.10g}',
-        'pair_coeff * *',
+        *pair,
         f'variable nnp_potential string {filename}',
         f'variable nnp_elements string "{" ".join(elements)}"',
         f'fix {fix_id} all external pf/callback 1 1',

@@ -83,13 +83,31 @@ def potential_elements(potential: orm.Data) -> list[str]:
     return list(potential.get_dict()['elements'])
 
 
-def potential_setup(potential: orm.Data) -> tuple[list[str], dict[str, orm.SinglefileData]]:
-    """LAMMPS commands of the interaction and the files the calculation needs for it."""
+def potential_setup(
+    potential: orm.Data, core_repulsion: Mapping | None = None
+) -> tuple[list[str], dict[str, orm.SinglefileData]]:
+    """LAMMPS commands of the interaction and the files the calculation needs for it.
+
+    ``core_repulsion`` (``inner_fraction``, ``outer_fraction``) adds a ZBL core to a neural network potential,
+    switched off between those fractions of the shortest interatomic distance of its training data.
+    """
     if isinstance(potential, NNPotentialData):
-        return scripts.nnp_block(potential.elements, potential.cutoff, filename=scripts.POTENTIAL_FILE), {
-            'potential': potential
-        }
+        commands = scripts.nnp_block(
+            potential.elements,
+            potential.cutoff,
+            filename=scripts.POTENTIAL_FILE,
+            core_repulsion=core_repulsion_range(potential, core_repulsion),
+        )
+        return commands, {'potential': potential}
     return list(potential.get_dict()['commands']), {}
+
+
+def core_repulsion_range(potential: NNPotentialData, settings: Mapping | None) -> tuple[float, float] | None:
+    """(inner, outer) of the ZBL core in A, or None when disabled or the potential records no training distances."""
+    seen = [distance for distance in potential.min_distance.values() if distance > 0.0]
+    if not settings or not seen:
+        return None
+    return settings['inner_fraction'] * min(seen), settings['outer_fraction'] * min(seen)
 
 
 def validate_potential(potential: orm.Data, _=None) -> str | None:
@@ -321,7 +339,7 @@ class LammpsWorkChain(WorkChain):
         return potential_elements(self.inputs.potential)
 
     def potential_commands(self) -> list[str]:
-        return potential_setup(self.inputs.potential)[0]
+        return potential_setup(self.inputs.potential, self.inputs.parameters.get('core_repulsion'))[0]
 
     def submit_run(
         self, script: str, files: Mapping[str, orm.SinglefileData], retrieve: list[str], label: str

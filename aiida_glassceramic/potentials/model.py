@@ -120,10 +120,10 @@ class NNPotential(torch.nn.Module):
         return types
 
     def neighbour_list(self, types: np.ndarray, positions: np.ndarray, cell: np.ndarray) -> NeighbourList:
-        """Neighbour list with pairs and triplets within cut-off + skin."""
+        """Neighbour list with pairs within cut-off + skin, and triplets if some angular function needs them."""
         reach = self.cutoff + self.skin
-        triplet_cutoff = reach if self.descriptor.narrow_only else None
-        angular = bool(self.descriptor.angular)
+        triplet_cutoff = None if self.descriptor.triplet_cutoff is None else reach
+        angular = self.descriptor.needs_triplets
         return build_neighbour_list(positions, cell, reach, types, triplet_cutoff=triplet_cutoff, angular=angular)
 
     def atomic_energies(self, features: torch.Tensor, types: torch.Tensor) -> torch.Tensor:

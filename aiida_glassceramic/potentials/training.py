@@ -1,4 +1,5 @@
-"""Training on energies per atom and forces: Adam, early stopping on the held-out set, RMSEs, parity plot."""
+"""Training on energies per atom and forces: Adam, early stopping on a validation subset of the training part,
+RMSEs on train, validation and test, parity plot."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class TrainingParameters:
     batch_size: int = 8
     patience: int = 40
     test_fraction: float = 0.2
+    validation_fraction: float = 0.1
     seed: int = 0
 
     @classmethod
@@ -63,8 +65,9 @@ class TrainingParameters:
         for name in ('epochs', 'batch_size', 'patience'):
             if int(getattr(parameters, name)) < 1:
                 raise TrainingParameterError(f'training parameter `{name}`: must be a positive integer')
-        if not 0 < parameters.test_fraction < 1:
-            raise TrainingParameterError('training parameter `test_fraction`: must lie strictly between 0 and 1')
+        for name in ('test_fraction', 'validation_fraction'):
+            if not 0 < getattr(parameters, name) < 1:
+                raise TrainingParameterError(f'training parameter `{name}`: must lie strictly between 0 and 1')
         return parameters
 
 
@@ -83,18 +86,19 @@ class _Batch:
             centres.append(nl.centres + start)
             neighbours.append(nl.neighbours + start)
             shifts.append(nl.shifts @ data.cells[index])
-            first.append(nl.triplet_first + n_pairs)
-            second.append(nl.triplet_second + n_pairs)
+            if model.descriptor.needs_triplets:
+                first.append(nl.triplet_first + n_pairs)
+                second.append(nl.triplet_second + n_pairs)
             n_pairs += nl.n_pairs
-        # triplets must stay grouped by (element pair, centre): structures never share a centre, so the
-        # per-structure groups can be concatenated
+        # pairs stay sorted by (centre, neighbour element) and triplets grouped by (element pair, centre):
+        # structures never share a centre, so the per-structure lists can be concatenated
+        triplets = (np.concatenate(first), np.concatenate(second)) if first else None
         self.nl = NeighbourList(
             np.concatenate(centres),
             np.concatenate(neighbours),
             np.zeros((n_pairs, 3), dtype=np.int64),
-            np.concatenate(first),
-            np.concatenate(second),
             model.cutoff,
+            triplets,
         )
         self.shift_vectors = torch.as_tensor(np.concatenate(shifts), dtype=dtype)
         self.centres = torch.as_tensor(self.nl.centres)
@@ -132,34 +136,37 @@ def train(
 ) -> tuple[NNPotential, dict]:
     """Fit a potential; without ``test_set`` the data are split at random (``test_fraction``, ``seed``).
 
-    Early stopping keeps the weights of the epoch with the lowest loss on the held-out set and stops after
-    ``patience`` epochs without improvement. Returns the model and its metrics (RMSE of energy in meV/atom
-    and of force components in meV/A, on train and test).
+    A random ``validation_fraction`` of the training part (at least one structure) is held out for early
+    stopping: the weights of the epoch with the lowest validation loss are kept, and training stops after
+    ``patience`` epochs without improvement; the test set plays no part in the fit. Returns the model and its
+    metrics (RMSE of energy in meV/atom and of force components in meV/A, on the fitted structures
+    ``_train``, the validation structures ``_validation`` and the test set ``_test``).
     """
     started = time.perf_counter()
     if not isinstance(parameters, TrainingParameters):
         parameters = TrainingParameters.from_dict(parameters)
     if test_set is None:
         train_set, test_set = train_set.split(1.0 - parameters.test_fraction, parameters.seed)
+    train_set, validation_set = _carve_validation(train_set, parameters)
     torch.manual_seed(parameters.seed)
-    species = sorted(set(train_set.species) | set(test_set.species))
+    species = sorted(set(train_set.species) | set(validation_set.species) | set(test_set.species))
     descriptor = (
         SymmetryFunctionParameters.from_dict(parameters.descriptor)
         if parameters.descriptor
         else default_parameters(species, parameters.cutoff)
     )
     model = NNPotential(descriptor, parameters.hidden, parameters.activation, parameters.dtype)
-    model.types(np.concatenate([train_set.numbers, test_set.numbers]))  # every element must be known
+    model.types(np.concatenate([train_set.numbers, validation_set.numbers, test_set.numbers]))  # all known
     rng = np.random.default_rng(parameters.seed)
     order = rng.permutation(len(train_set))
     train_batches = [
         _Batch(model, train_set.subset(np.sort(order[start : start + parameters.batch_size])))
         for start in range(0, len(order), parameters.batch_size)
     ]
-    test_batches = [
-        _Batch(model, test_set.subset(np.arange(start, min(start + parameters.batch_size, len(test_set)))))
-        for start in range(0, len(test_set), parameters.batch_size)
-    ]
+    validation_batches, test_batches = (
+        _batches(model, validation_set, parameters),
+        _batches(model, test_set, parameters),
+    )
     _fit_scaling(model, train_set, train_batches)
     optimiser = torch.optim.Adam(model.parameters(), lr=parameters.learning_rate)
     best_loss, best_epoch, best_state, epoch = math.inf, 0, copy.deepcopy(model.state_dict()), 0
@@ -171,20 +178,22 @@ def train(
                 raise TrainingDivergedError(f'training diverged at epoch {epoch}: loss is {loss.item()}')
             loss.backward()
             optimiser.step()
-        test_loss = sum(float(_loss(model, batch, parameters, create_graph=False)) for batch in test_batches)
-        if not math.isfinite(test_loss):
-            raise TrainingDivergedError(f'training diverged at epoch {epoch}: test loss is {test_loss}')
-        if test_loss < best_loss:
-            best_loss, best_epoch, best_state = test_loss, epoch, copy.deepcopy(model.state_dict())
+        loss = sum(float(_loss(model, batch, parameters, create_graph=False)) for batch in validation_batches)
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(f'training diverged at epoch {epoch}: validation loss is {loss}')
+        if loss < best_loss:
+            best_loss, best_epoch, best_state = loss, epoch, copy.deepcopy(model.state_dict())
         if log is not None and (epoch == 1 or epoch % 10 == 0):
-            log(f'epoch {epoch}: test loss {test_loss:.6g} (best {best_loss:.6g} at epoch {best_epoch})')
+            log(f'epoch {epoch}: validation loss {loss:.6g} (best {best_loss:.6g} at epoch {best_epoch})')
         if epoch - best_epoch >= parameters.patience:
             break
     model.load_state_dict(best_state)
     metrics = {
         **{f'{key}_train': value for key, value in rmse(model, train_batches).items()},
+        **{f'{key}_validation': value for key, value in rmse(model, validation_batches).items()},
         **{f'{key}_test': value for key, value in rmse(model, test_batches).items()},
         'n_train': len(train_set),
+        'n_validation': len(validation_set),
         'n_test': len(test_set),
         'epochs': epoch,
         'best_epoch': best_epoch,
@@ -193,6 +202,25 @@ def train(
     model.metrics = metrics
     model.eval()
     return model, metrics
+
+
+def _carve_validation(data: TrainingSet, parameters: TrainingParameters) -> tuple[TrainingSet, TrainingSet]:
+    """Split the training part into fitted structures and a random validation subset (at least one each)."""
+    if len(data) < 2:
+        raise TrainingParameterError(
+            f'training set: {len(data)} structure(s) after the test split; at least 2 are needed (one for the '
+            'validation that stops the training): add structures or lower `test_fraction`'
+        )
+    count = min(len(data) - 1, max(1, round(parameters.validation_fraction * len(data))))
+    order = np.random.default_rng(parameters.seed + 1).permutation(len(data))
+    return data.subset(np.sort(order[count:])), data.subset(np.sort(order[:count]))
+
+
+def _batches(model: NNPotential, data: TrainingSet, parameters: TrainingParameters) -> list[_Batch]:
+    return [
+        _Batch(model, data.subset(np.arange(start, min(start + parameters.batch_size, len(data)))))
+        for start in range(0, len(data), parameters.batch_size)
+    ]
 
 
 def _loss(model: NNPotential, batch: _Batch, parameters: TrainingParameters, create_graph: bool) -> torch.Tensor:

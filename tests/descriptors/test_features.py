@@ -27,10 +27,14 @@ PARAMETERS = SymmetryFunctionParameters(
     (
         AngularFunction(0.1, 1.0, 1.0),
         AngularFunction(0.05, 4.0, -1.0, 1.0),
-        AngularFunction(0.1, 2.0, -1.0, 0.0, 'wide'),
-        AngularFunction(0.02, 3.5, 1.0, 0.5, 'wide'),
+        AngularFunction(0.1, 2.0, -1.0, 0.0, 'wide'),  # separable: summed from moments
+        AngularFunction(0.02, 3.5, 1.0, 0.5, 'wide'),  # non-integer zeta: summed over triplets
+        AngularFunction(0.05, 4.0, 1.0, 1.0, 'wide'),
+        AngularFunction(0.08, 1.0, 1.0, 0.5, 'wide'),
+        AngularFunction(0.03, 3.0, -1.0, 1.5, 'wide'),
     ),
 )
+SUBSETS = {'narrow': [0, 1], 'separable': [2, 4, 5, 6], 'mixed': list(range(7))}
 
 
 def _structure(seed: int = 0) -> Atoms:
@@ -42,9 +46,13 @@ def _structure(seed: int = 0) -> Atoms:
 
 def _features(atoms: Atoms, parameters=PARAMETERS) -> np.ndarray:
     types = np.array([parameters.elements.index(s) for s in atoms.get_chemical_symbols()])
-    triplet_cutoff = parameters.cutoff if parameters.narrow_only else None
     nl = build_neighbour_list(
-        atoms.positions, atoms.cell.array, parameters.cutoff, types, triplet_cutoff=triplet_cutoff
+        atoms.positions,
+        atoms.cell.array,
+        parameters.cutoff,
+        types,
+        triplet_cutoff=parameters.triplet_cutoff,
+        angular=parameters.needs_triplets,  # the separable functions need no triplets
     )
     vectors = pair_vectors(torch.tensor(atoms.positions), torch.tensor(atoms.cell.array), nl)
     return SymmetryFunctions(parameters)(vectors, nl, torch.as_tensor(types), len(atoms)).numpy()
@@ -84,11 +92,11 @@ def _direct(atoms: Atoms, parameters: SymmetryFunctionParameters) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize('narrow_only', [True, False])
-def test_features_equal_direct_evaluation(narrow_only):
-    parameters = PARAMETERS
-    if narrow_only:
-        parameters = SymmetryFunctionParameters(PARAMETERS.elements, CUTOFF, PARAMETERS.radial, PARAMETERS.angular[:2])
+@pytest.mark.parametrize('subset', sorted(SUBSETS))
+def test_features_equal_direct_evaluation(subset):
+    angular = tuple(PARAMETERS.angular[index] for index in SUBSETS[subset])
+    parameters = SymmetryFunctionParameters(PARAMETERS.elements, CUTOFF, PARAMETERS.radial, angular)
+    assert parameters.needs_triplets == (subset != 'separable')
     atoms = _structure()
     expected = _direct(atoms, parameters)
     assert np.abs(expected).max() > 0.1
@@ -113,6 +121,17 @@ def test_default_set_has_165_inputs_and_round_trips():
     assert parameters.n_features == 165 == 3 * 7 + 6 * 24
     assert len(parameters.labels()) == 165
     assert SymmetryFunctionParameters.from_dict(parameters.to_dict()) == parameters
+    assert not parameters.needs_triplets
+    narrow = default_parameters(['Li', 'P', 'S'], angular_kind='narrow')
+    assert narrow.n_features == 165 and narrow.needs_triplets and narrow.triplet_cutoff == narrow.cutoff
+
+
+def test_default_set_equals_direct_evaluation():
+    """The default (separable) set at a short cut-off, on a triclinic cell, term by term."""
+    parameters = default_parameters(['Li', 'P', 'S'], cutoff=4.0)
+    atoms = _structure(5)
+    expected = _direct(atoms, parameters)
+    np.testing.assert_allclose(_features(atoms, parameters), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_bad_parameters_name_the_field():

@@ -9,15 +9,36 @@ import torch
 from ase import Atoms
 from ase.calculators.fd import calculate_numerical_stress
 
-from aiida_glassceramic.descriptors import default_parameters
+from aiida_glassceramic.descriptors import (
+    AngularFunction,
+    RadialFunction,
+    SymmetryFunctionParameters,
+    build_neighbour_list,
+    default_parameters,
+    pair_vectors,
+)
 from aiida_glassceramic.potentials.calculator import NNPCalculator
 from aiida_glassceramic.potentials.io import load_potential, read_potential_metadata, save_potential
 from aiida_glassceramic.potentials.model import CloseContactWarning, NNPotential, UnknownElementError
 
+# separable wide functions with nonzero rs and both lambdas (moment path) next to a narrow one (triplet path)
+SHIFTED = SymmetryFunctionParameters(
+    ('Li', 'P', 'S'),
+    4.5,
+    (RadialFunction(0.5, 1.0), RadialFunction(0.2)),
+    (
+        AngularFunction(0.3, 1.0, -1.0, 2.0, 'wide'),
+        AngularFunction(0.1, 4.0, 1.0, 1.5, 'wide'),
+        AngularFunction(0.2, 3.0, -1.0, 0.5, 'wide'),
+        AngularFunction(0.05, 2.0, 1.0, 1.0, 'narrow'),
+    ),
+)
+DESCRIPTORS = {'default': default_parameters(['Li', 'P', 'S'], cutoff=4.5), 'shifted': SHIFTED}
 
-def _model(skin: float = 0.0) -> NNPotential:
+
+def _model(skin: float = 0.0, descriptor: str = 'default') -> NNPotential:
     torch.manual_seed(0)
-    model = NNPotential(default_parameters(['Li', 'P', 'S'], cutoff=4.5), hidden=(8, 8), skin=skin)
+    model = NNPotential(DESCRIPTORS[descriptor], hidden=(8, 8), skin=skin)
     with torch.no_grad():  # scale the features to order one so that the networks are not saturated
         model.feature_scale.fill_(2.0)
     return model
@@ -31,8 +52,11 @@ def _cell() -> Atoms:
     return atoms
 
 
-def test_forces_and_virial_equal_finite_differences():
-    model, atoms = _model(), _cell()
+@pytest.mark.parametrize('descriptor', sorted(DESCRIPTORS))
+def test_forces_and_virial_equal_finite_differences(descriptor):
+    """compute() (hand-written moment backward) and the double-differentiable training path against finite
+    differences of the energy, on a triclinic cell with all six element pairs."""
+    model, atoms = _model(descriptor=descriptor), _cell()
     energy, forces, virial = model.compute(atoms.numbers, atoms.positions, atoms.cell.array)
     step = 1e-5
     numerical = np.zeros_like(forces)
@@ -46,6 +70,14 @@ def test_forces_and_virial_equal_finite_differences():
             numerical[index, axis] = -(shifted[0] - shifted[1]) / (2 * step)
     assert np.abs(forces).max() > 0.01
     np.testing.assert_allclose(forces, numerical, rtol=1e-6, atol=1e-6 * np.abs(forces).max())
+    types = model.types(atoms.numbers)
+    nl = build_neighbour_list(atoms.positions, atoms.cell.array, model.cutoff, types, triplet_cutoff=model.cutoff)
+    positions = torch.tensor(atoms.positions, requires_grad=True)
+    vectors = pair_vectors(positions, torch.tensor(atoms.cell.array), nl)
+    training_energy = model.energy_from_vectors(vectors, nl, torch.as_tensor(types), checkpoint=False)
+    (gradient,) = torch.autograd.grad(training_energy, positions, create_graph=True)
+    assert gradient.requires_grad  # forces stay differentiable in the weights
+    np.testing.assert_allclose(-gradient.detach().numpy(), numerical, rtol=1e-6, atol=1e-6 * np.abs(forces).max())
     # W_ab = -dE/d(eps_ab) for the homogeneous deformation r -> r (1 + eps)
     strain_virial = np.zeros((3, 3))
     for a in range(3):

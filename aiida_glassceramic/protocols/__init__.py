@@ -34,16 +34,22 @@ def available_protocols(filename: str) -> dict[str, str]:
     return {name: body['description'] for name, body in read_protocol_file(filename)['protocols'].items()}
 
 
-def load_protocol(filename: str, protocol: str | None = None, overrides: Mapping | None = None) -> dict:
+def load_protocol(
+    filename: str,
+    protocol: str | None = None,
+    overrides: Mapping | None = None,
+    error: type[Exception] = ProtocolError,
+) -> dict:
     """Settings of ``protocol`` (default: the file's ``default_protocol``) with ``overrides`` merged in.
 
-    A protocol is merged over the file's ``default_inputs`` (if any) or over the protocol it is ``based_on``.
+    A protocol is merged over the file's ``default_inputs`` (if any) or over the protocol it is ``based_on``. An
+    unknown protocol raises ``error`` (the caller's input-validation exception).
     """
     content = read_protocol_file(filename)
     protocols = content['protocols']
     name = protocol or content['default_protocol']
     if name not in protocols:
-        raise ProtocolError(f'protocol `{name}` of {filename}: unknown; choose one of {sorted(protocols)}')
+        raise error(f'protocol `{name}` of {filename}: unknown; choose one of {sorted(protocols)}')
     body = {key: value for key, value in protocols[name].items() if key not in ('description', 'based_on')}
     if 'based_on' in protocols[name]:
         base = load_protocol(filename, protocols[name]['based_on'])

@@ -7,16 +7,14 @@ holding a classical LAMMPS interaction; ``elements`` gives the element of atom t
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from typing import Any
 
-import yaml
 from aiida import orm
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, WorkChain, process_handler, while_
 from aiida.plugins import CalculationFactory
 
+from .. import protocols
 from ..data.potential import NNPotentialData
 from ..engines import lammps_scripts as scripts
 
@@ -31,43 +29,19 @@ class InputValidationError(ValueError):
 # -- protocols ------------------------------------------------------------------------------------------------------
 
 
-def _protocol_file() -> dict:
-    text = resources.files('aiida_glassceramic').joinpath('protocols', PROTOCOL_FILE).read_text()
-    return yaml.safe_load(text)
-
-
-def recursive_merge(base: Mapping, overrides: Mapping) -> dict:
-    """``base`` updated by ``overrides``, nested mappings merged key by key."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = recursive_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def available_protocols() -> dict[str, str]:
-    """Protocol names and their descriptions."""
-    return {name: body['description'] for name, body in _protocol_file()['protocols'].items()}
+    """Protocol names of md.yaml and their descriptions."""
+    return protocols.available_protocols(PROTOCOL_FILE)
 
 
 def load_protocol(protocol: str | None = None, overrides: Mapping | None = None) -> dict:
-    """The full settings of ``protocol`` (default: the file's ``default_protocol``), ``overrides`` merged in."""
-    content = _protocol_file()
-    protocols = content['protocols']
-    name = protocol or content['default_protocol']
-    if name not in protocols:
-        raise InputValidationError(f'protocol `{name}`: unknown; choose one of {sorted(protocols)}')
-    body = protocols[name]
-    settings = load_protocol(body['based_on']) if 'based_on' in body else {}
-    own = {key: value for key, value in body.items() if key not in ('based_on',)}
-    return recursive_merge(recursive_merge(settings, own), overrides or {})
+    """The full settings of an md.yaml ``protocol`` (default: its ``default_protocol``), ``overrides`` merged in."""
+    return protocols.load_protocol(PROTOCOL_FILE, protocol, overrides, error=InputValidationError)
 
 
 def section(settings: Mapping, name: str) -> dict:
     """One workflow's settings with the ``common`` ones (timestep, seed, damping, thermo) merged in."""
-    merged = recursive_merge(settings.get('common', {}), settings.get(name, {}))
+    merged = protocols.recursive_merge(settings.get('common', {}), settings.get(name, {}))
     merged.pop('options', None)
     merged.pop('max_iterations', None)
     return merged
@@ -328,7 +302,7 @@ class LammpsWorkChain(WorkChain):
             builder.structure = structure
         common = settings.get('common', {})
         builder.parameters = orm.Dict(section(settings, cls.PROTOCOL_SECTION))
-        builder.options = orm.Dict(recursive_merge(common.get('options', {}), options or {}))
+        builder.options = orm.Dict(protocols.recursive_merge(common.get('options', {}), options or {}))
         builder.max_iterations = orm.Int(common.get('max_iterations', 3))
         error = validate_potential(potential) or cls.validate_all(builder._inputs(prune=True))
         if error:

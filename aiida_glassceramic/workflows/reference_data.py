@@ -8,9 +8,6 @@ are in flight at any time.
 
 from __future__ import annotations
 
-from importlib import resources
-
-import yaml
 from aiida import orm
 from aiida.engine import WorkChain, while_
 from aiida.plugins import WorkflowFactory
@@ -18,6 +15,7 @@ from aiida.plugins import WorkflowFactory
 from ..calculations.tblite import TbliteCalculation
 from ..data.training_set import TrainingSetData
 from ..engines import vasp as vasp_engine
+from ..protocols import load_protocol, recursive_merge
 from ..structures import read_crystal
 from .reference_functions import (
     DEFECTS,
@@ -37,15 +35,7 @@ class ReferenceDataInputError(ValueError):
     """Inputs of the reference-data work chain that cannot work; the message names the field and the fix."""
 
 
-def load_protocols() -> dict:
-    return yaml.safe_load((resources.files('aiida_glassceramic.protocols') / 'reference_data.yaml').read_text())
-
-
-def recursive_merge(base: dict, overrides: dict) -> dict:
-    merged = dict(base)
-    for key, value in overrides.items():
-        merged[key] = recursive_merge(merged[key], value) if isinstance(value, dict) and key in merged else value
-    return merged
+PROTOCOL_FILE = 'reference_data.yaml'
 
 
 def check_parameters(parameters: dict, crystals: dict[str, set[str] | int], engine: str) -> None:
@@ -180,11 +170,7 @@ class ReferenceDataWorkChain(WorkChain):
         :param potential_family: POTCAR family (VASP), overriding the protocol's.
         :raises ReferenceDataInputError: settings that cannot run, before anything is submitted.
         """
-        protocols = load_protocols()
-        protocol = protocol or protocols['default_protocol']
-        if protocol not in protocols['protocols']:
-            raise ReferenceDataInputError(f'protocol `{protocol}`: choose one of {sorted(protocols["protocols"])}')
-        parameters = recursive_merge(protocols['protocols'][protocol], overrides or {})
+        parameters = load_protocol(PROTOCOL_FILE, protocol, overrides, error=ReferenceDataInputError)
         if max_concurrent is not None:
             parameters['static']['max_concurrent'] = int(max_concurrent)
         if potential_family is not None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
-from importlib import resources
 
-import yaml
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.common.exceptions import InputValidationError
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
+from .. import protocols
 from ..calculations.train import TrainCalculation
 from ..data.training_set import TrainingSetData
 
@@ -19,33 +17,13 @@ PROTOCOL_FILE = 'train.yaml'
 
 
 def load_protocol(protocol: str | None = None, overrides: Mapping | None = None) -> dict:
-    """The inputs of ``protocol`` (default: the file's ``default_protocol``) with ``overrides`` merged in."""
-    content = yaml.safe_load(resources.files('aiida_glassceramic').joinpath('protocols', PROTOCOL_FILE).read_text())
-    protocols = content['protocols']
-    name = protocol or content['default_protocol']
-    if name not in protocols:
-        raise InputValidationError(f'protocol `{name}`: unknown; choose one of {sorted(protocols)}')
-    body = copy.deepcopy(protocols[name])
-    body.pop('description')
-    settings = _merge(content['default_inputs'], body)
-    return _merge(settings, overrides or {})
+    """The inputs of a train.yaml ``protocol`` (default: its ``default_protocol``) with ``overrides`` merged in."""
+    return protocols.load_protocol(PROTOCOL_FILE, protocol, overrides, error=InputValidationError)
 
 
 def available_protocols() -> dict[str, str]:
-    """Protocol names and their descriptions."""
-    content = yaml.safe_load(resources.files('aiida_glassceramic').joinpath('protocols', PROTOCOL_FILE).read_text())
-    return {name: body['description'] for name, body in content['protocols'].items()}
-
-
-def _merge(base: Mapping, override: Mapping) -> dict:
-    """``base`` updated by ``override``, recursively for nested mappings."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+    """Protocol names of train.yaml and their descriptions."""
+    return protocols.available_protocols(PROTOCOL_FILE)
 
 
 class TrainPotentialWorkChain(BaseRestartWorkChain):

@@ -9,11 +9,11 @@ from aiida.engine import run_get_node
 from ase.calculators.lj import LennardJones
 from tblite.ase import TBLite
 
+from aiida_glassceramic.protocols import load_protocol
 from aiida_glassceramic.structures import read_crystal
 from aiida_glassceramic.workflows.reference_data import (
     ReferenceDataInputError,
     ReferenceDataWorkChain,
-    load_protocols,
     planned_counts,
 )
 
@@ -120,7 +120,7 @@ def test_process_validator_refuses_negative_temperature(tblite_code):
 
 def test_paper_protocol_counts():
     """The study's grid: 2 crystals x 2 cells x 3 strains x 3 defects x 6 temperatures, 50 000 steps, 5 %."""
-    counts = planned_counts(load_protocols()['protocols']['paper'], num_crystals=2, engine='vasp')
+    counts = planned_counts(load_protocol('reference_data.yaml', 'paper'), num_crystals=2, engine='vasp')
     assert counts['md_runs'] == 216
     assert counts['md_steps'] == 216 * 50000
     assert counts['static_points_at_most'] == 216 * 2500
@@ -131,7 +131,7 @@ def test_reference_cells_of_the_grid():
     """Li2S vacancy: 1 S and 2 Li removed (neutral); the 64-atom cell is the 32-atom one doubled along a."""
     from aiida_glassceramic.workflows.reference_functions import condition_models
 
-    conditions = load_protocols()['protocols']['paper']['conditions']
+    conditions = load_protocol('reference_data.yaml', 'paper')['conditions']
     models = condition_models(read_crystal('beta'), conditions)
     assert len(models) == 2 * 3 * 3
     formulas = {(d['cell_size'], d['defect']): a.get_chemical_formula(mode='metal') for d, a in models}

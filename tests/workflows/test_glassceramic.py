@@ -1,0 +1,140 @@
+"""The whole study at a tiny scale, submitted to the daemon: tblite labels -> training -> LAMMPS through the
+potential -> analysis. Every number checked here comes out of those real runs."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from aiida import orm
+
+from aiida_glassceramic.calculations.tblite import TbliteCalculation
+from aiida_glassceramic.data import TrainingSetData
+from aiida_glassceramic.provenance import potential_behind, results_table, training_origin
+from aiida_glassceramic.report import write_report
+from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.workflows.glassceramic import GlassCeramicWorkChain
+from aiida_glassceramic.workflows.lammps_base import InputValidationError
+from aiida_glassceramic.workflows.reference_data import ReferenceDataInputError
+from tests.calculations.lj_training_set import lj_training_set
+
+BIN = Path(sys.executable).parent
+CODES = {
+    'reference': ('glassceramic-tblite', 'glassceramic.tblite'),
+    'train': ('glassceramic-train', 'glassceramic.train'),
+    'lammps': ('glassceramic-lmp', 'lammps.raw'),
+}
+TINY = {
+    'reference_data': {
+        'conditions': {'defects': ['pristine'], 'temperatures': [800, 1600]},
+        'md': {'steps': 16, 'snapshot_fraction': 0.5},
+    },
+    'train': {'train': {'parameters': {'epochs': 40}}},
+    'md': {
+        'melt_quench': {
+            'heating_rate_k_per_ps': 6000.0,
+            'melt_hold_ps': 0.4,
+            'cooling_rate_k_per_ps': 6000.0,
+            'final_hold_ps': 0.05,
+        },
+        'anneal': {'total_ps': 0.1, 'chunk_ps': 0.05, 'snapshot_interval_ps': 0.05, 'snapshot_start_ps': 0.05},
+        'diffusion': {
+            'temperatures': [600.0, 900.0],
+            'time_ps': 0.2,
+            'equilibration_ps': 0.02,
+            'dump_interval_ps': 0.01,
+            'fit_start_ps': 0.05,
+            'fit_stop_ps': 0.2,
+            'displacement_window_ps': 0.05,
+        },
+        'vdos': {'time_ps': 0.1, 'equilibration_ps': 0.02, 'dump_interval_fs': 5.0, 'segment_frames': 8},
+    },
+}
+
+
+@pytest.fixture
+def codes(aiida_code_installed):
+    prepend = f'export LD_LIBRARY_PATH={BIN.parent / "lib"}:$LD_LIBRARY_PATH\nexport OMP_NUM_THREADS=1'
+    return {
+        role: aiida_code_installed(
+            label=executable,
+            filepath_executable=str(BIN / executable),
+            default_calc_job_plugin=plugin,
+            prepend_text=prepend,
+        )
+        for role, (executable, plugin) in CODES.items()
+    }
+
+
+@pytest.mark.slow
+def test_tiny_study_through_the_daemon(codes, submit_and_await, tmp_path):
+    crystal = orm.StructureData(ase=read_crystal('beta'))
+    builder = GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='demo', overrides=TINY)
+    node = submit_and_await(builder, timeout=1200)
+    assert node.is_finished_ok, node.exit_message
+
+    summary = node.outputs.summary.get_dict()
+    rmse = summary['potential']['rmse_energy_test_meV_per_atom']
+    assert math.isfinite(rmse) and rmse > 0
+    crystal_row, glass_row = summary['structures']['crystal'], summary['structures']['glass']
+    assert crystal_row['crystallinity'] > 0.8
+    assert glass_row['crystallinity'] < 0.5 * crystal_row['crystallinity']
+    assert glass_row['g_r_max_deviation_beyond_5A'] < crystal_row['g_r_max_deviation_beyond_5A']
+    assert crystal_row['speciation']['PS4'] == 4 * 4, 'every P of the 128-atom crystal is a PS4 unit'
+    for row in (crystal_row, glass_row):
+        diffusion = row['diffusion']
+        assert diffusion['temperature_K'] == [600.0, 900.0]
+        assert all(value > 0 for value in diffusion['D_A2_per_ps'])
+        assert math.isfinite(diffusion['Ea_eV'])
+        assert diffusion['sigma_S_per_cm'] > 0
+        assert row['band_centres']['Li']['THz'] > 0
+
+    report = write_report(node, tmp_path / 'report')
+    text = report.read_text()
+    assert 'Potential test RMSE' in text and '| glass |' in text
+    assert {'pair_distribution.png', 'xrd.png', 'arrhenius.png', 'vdos.png'} <= {
+        p.name for p in report.parent.iterdir()
+    }
+
+    table = results_table(node)
+    assert table['glass']['Ea_eV'] == pytest.approx(glass_row['diffusion']['Ea_eV'])
+    potential = potential_behind(node.outputs.diffusion['glass'])
+    assert potential.pk == node.outputs.potential.pk
+    origin = training_origin(potential)
+    assert origin['training_sets'][0].pk == node.outputs.training_set.pk
+    labels = [calc for calc in origin['reference_calculations'] if calc.process_type.endswith('glassceramic.tblite')]
+    assert labels, 'the tblite calculations behind the training data are found'
+    assert all(calc.process_class is TbliteCalculation for calc in labels)
+
+
+def test_every_stage_needs_its_inputs(codes, aiida_profile):
+    crystal = orm.StructureData(ase=read_crystal('beta'))
+    with pytest.raises(InputValidationError, match='`lammps` code'):
+        GlassCeramicWorkChain.get_builder_from_protocol({'train': codes['train']}, crystal, protocol='demo')
+    with pytest.raises(InputValidationError, match='`reference` code'):
+        GlassCeramicWorkChain.get_builder_from_protocol(
+            {'train': codes['train'], 'lammps': codes['lammps']}, crystal, protocol='demo'
+        )
+    with pytest.raises(ReferenceDataInputError, match=r'potential_family `PBE\.54`: no such POTCAR family'):
+        GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='paper')
+
+    training_set = TrainingSetData(lj_training_set(4, seed=0))
+    builder = GlassCeramicWorkChain.get_builder_from_protocol(
+        codes, crystal, protocol='paper', training_set=training_set
+    )
+    assert 'code' not in builder.reference, 'the training set replaces the reference stage'
+    assert builder.train.train.parameters['hidden'] == [10, 10]
+    assert builder.train.train.parameters['cutoff'] == 7.0
+    assert builder.supercell.get_list() == [6, 6, 5]
+    assert builder.md['anneal']['total_ps'] == 100000.0
+    assert builder.md['melt_quench']['t_melt'] == 1500.0
+    assert builder.analysis['fingerprint'] == {
+        'species': 'P',
+        'cutoff_A': 10.0,
+        'sigma_A': 0.1,
+        'average_cutoff_A': 9.0,
+        'sublattice': True,
+    }
+    assert builder.analysis['xrd']['wavelength_A'] == pytest.approx(1.54184)

@@ -25,6 +25,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check aiida_glassceramic tests benchmarks examples
+	bash tests/remote/install_cluster_packages.sh
 	@echo '=== tests on the AiiDA profile: SQLite storage + ZeroMQ broker ==='
 	$(PY) -m pytest --aiida-backend=sqlite
 	@if $(PY) -m tests.services; then \

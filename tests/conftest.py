@@ -7,14 +7,24 @@ profile. The profile and its configuration folder live in pytest's temporary dir
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.services import POSTGRES, RABBITMQ, create_database, drop_database
 
 pytest_plugins = ['aiida.tools.pytest_fixtures']
+
+BIN = Path(sys.executable).parent
+CODE_PREPEND = f'export LD_LIBRARY_PATH={BIN.parent / "lib"}:$LD_LIBRARY_PATH\nexport OMP_NUM_THREADS=1'
+PACKAGE_CODES = {
+    'glassceramic-train': 'glassceramic.train',
+    'glassceramic-tblite': 'glassceramic.tblite',
+    'glassceramic-lmp': 'lammps.raw',
+}
 
 BACKENDS = {
     'sqlite': ('core.sqlite_dos', 'core.zeromq'),
@@ -50,6 +60,7 @@ def aiida_profile(request, aiida_config, aiida_profile_factory) -> Iterator:
     storage, broker = BACKENDS[request.config.getoption('--aiida-backend')]
     if storage == 'core.sqlite_dos':
         with aiida_profile_factory(aiida_config, broker_backend=broker) as profile:
+            profile.set_option('daemon.timeout', 60)
             yield profile
         return
 
@@ -73,6 +84,7 @@ def aiida_profile(request, aiida_config, aiida_profile_factory) -> Iterator:
             broker_config=broker_config,
         ) as profile:
             profile.set_option('warnings.rabbitmq_version', False)
+            profile.set_option('daemon.timeout', 60)
             yield profile
     finally:
         _close_storage()
@@ -83,6 +95,37 @@ def _close_storage() -> None:
     from aiida.manage import get_manager
 
     get_manager().reset_profile()
+
+
+@pytest.fixture
+def package_code(aiida_code_installed) -> Callable:
+    """Factory: the code on localhost of one of the package's console scripts (``PACKAGE_CODES``)."""
+
+    def factory(executable: str):
+        return aiida_code_installed(
+            label=executable,
+            filepath_executable=str(BIN / executable),
+            default_calc_job_plugin=PACKAGE_CODES[executable],
+            prepend_text=CODE_PREPEND,
+        )
+
+    return factory
+
+
+@pytest.fixture
+def train_code(package_code):
+    return package_code('glassceramic-train')
+
+
+@pytest.fixture
+def tblite_code(package_code):
+    return package_code('glassceramic-tblite')
+
+
+@pytest.fixture
+def nnp_code(package_code):
+    """The ``glassceramic-lmp`` driver as a ``lammps.raw`` code."""
+    return package_code('glassceramic-lmp')
 
 
 @pytest.fixture(scope='session')

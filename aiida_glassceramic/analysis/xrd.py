@@ -48,7 +48,7 @@ BLOCK_ELEMENTS = 2_000_000
 
 @dataclass(frozen=True)
 class Reflections:
-    """Distinct reflections: 2theta (deg), d spacing (A) and intensity (|F|^2 times Lorentz-polarisation)."""
+    """Distinct reflections: 2theta (deg), d spacing (A) and intensity (``|F|^2`` times Lorentz-polarisation)."""
 
     two_theta: np.ndarray
     d_spacing: np.ndarray

@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 import matplotlib.image
@@ -17,14 +16,6 @@ from aiida_glassceramic.data import NNPotentialData, TrainingSetData
 from aiida_glassceramic.potentials.dataset import TrainingSet
 from aiida_glassceramic.potentials.io import load_potential
 from tests.calculations.lj_training_set import SMALL_DESCRIPTOR, lj_training_set
-
-TRAIN_EXECUTABLE = Path(__file__).resolve().parents[2] / '.venv' / 'bin' / 'glassceramic-train'
-
-
-@pytest.fixture
-def train_code(aiida_code_installed):
-    executable = shutil.which('glassceramic-train') or str(TRAIN_EXECUTABLE)
-    return aiida_code_installed(filepath_executable=executable, default_calc_job_plugin='glassceramic.train')
 
 
 @pytest.fixture

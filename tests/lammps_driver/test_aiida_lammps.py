@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import pytest
 from aiida import orm
@@ -17,11 +15,8 @@ from aiida_glassceramic.structures import read_crystal
 from .conftest import lammps_data_text, nnp_script
 
 
-def test_lammps_raw_runs_the_driver(aiida_code_installed, random_potential):
-    code = aiida_code_installed(
-        filepath_executable=str(Path(sys.executable).with_name('glassceramic-lmp')),
-        default_calc_job_plugin='lammps.raw',
-    )
+def test_lammps_raw_runs_the_driver(nnp_code, random_potential):
+    code = nnp_code
     atoms = read_crystal('beta')
     script = nnp_script('structure.data', 'run 0\nprint "POTENTIAL_ENERGY $(pe:%.10f)"\n', potential='model.pt')
     builder = CalculationFactory('lammps.raw').get_builder()

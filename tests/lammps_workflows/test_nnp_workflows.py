@@ -3,7 +3,6 @@ random-weight model, the 32-atom beta cell, a few dozen steps)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from aiida_glassceramic.workflows.melt_quench import MeltQuenchWorkChain
 from aiida_glassceramic.workflows.relax import RelaxWorkChain
 from aiida_glassceramic.workflows.vdos import VdosWorkChain
 
-from .conftest import ELEMENTS, PREPEND
+from .conftest import ELEMENTS
 
 pytestmark = pytest.mark.slow
 
@@ -67,16 +66,6 @@ def nnp(aiida_profile, model_file):
     from aiida_glassceramic.data.potential import NNPotentialData
 
     return NNPotentialData(model_file)
-
-
-@pytest.fixture
-def nnp_code(aiida_code_installed):
-    return aiida_code_installed(
-        label='glassceramic-lmp',
-        filepath_executable=str(Path(sys.executable).with_name('glassceramic-lmp')),
-        default_calc_job_plugin='lammps.raw',
-        prepend_text=PREPEND,
-    )
 
 
 @pytest.fixture

@@ -49,17 +49,6 @@ def vasp_code(aiida_code_installed):
 
 
 @pytest.fixture
-def tblite_code(aiida_code_installed):
-    executable = Path(sys.executable).parent / 'glassceramic-tblite'
-    return aiida_code_installed(
-        label='tblite',
-        default_calc_job_plugin='glassceramic.tblite',
-        filepath_executable=str(executable),
-        prepend_text='export OMP_NUM_THREADS=1',
-    )
-
-
-@pytest.fixture
 def stand_in_environment(monkeypatch):
     """Set stand-in failure flags for the jobs launched by this test (they inherit the environment)."""
 

@@ -4,8 +4,6 @@ potential -> analysis. Every number checked here comes out of those real runs.""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 from aiida import orm
@@ -20,12 +18,6 @@ from aiida_glassceramic.workflows.lammps_base import InputValidationError
 from aiida_glassceramic.workflows.reference_data import ReferenceDataInputError
 from tests.calculations.lj_training_set import lj_training_set
 
-BIN = Path(sys.executable).parent
-CODES = {
-    'reference': ('glassceramic-tblite', 'glassceramic.tblite'),
-    'train': ('glassceramic-train', 'glassceramic.train'),
-    'lammps': ('glassceramic-lmp', 'lammps.raw'),
-}
 TINY = {
     'reference_data': {
         'conditions': {'defects': ['pristine'], 'temperatures': [800, 1600]},
@@ -55,17 +47,8 @@ TINY = {
 
 
 @pytest.fixture
-def codes(aiida_code_installed):
-    prepend = f'export LD_LIBRARY_PATH={BIN.parent / "lib"}:$LD_LIBRARY_PATH\nexport OMP_NUM_THREADS=1'
-    return {
-        role: aiida_code_installed(
-            label=executable,
-            filepath_executable=str(BIN / executable),
-            default_calc_job_plugin=plugin,
-            prepend_text=prepend,
-        )
-        for role, (executable, plugin) in CODES.items()
-    }
+def codes(tblite_code, train_code, nnp_code):
+    return {'reference': tblite_code, 'train': train_code, 'lammps': nnp_code}
 
 
 @pytest.mark.slow

@@ -1,8 +1,5 @@
 """The training work chain: protocols and the restart with a halved learning rate after a divergence."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 from aiida.common.exceptions import InputValidationError
 from aiida.engine import run_get_node
@@ -11,14 +8,6 @@ from aiida_glassceramic.calculations.train import TrainCalculation, validate_par
 from aiida_glassceramic.data import TrainingSetData
 from aiida_glassceramic.workflows.train import TrainPotentialWorkChain, available_protocols
 from tests.calculations.lj_training_set import SMALL_DESCRIPTOR, lj_training_set
-
-TRAIN_EXECUTABLE = Path(__file__).resolve().parents[2] / '.venv' / 'bin' / 'glassceramic-train'
-
-
-@pytest.fixture
-def train_code(aiida_code_installed):
-    executable = shutil.which('glassceramic-train') or str(TRAIN_EXECUTABLE)
-    return aiida_code_installed(filepath_executable=executable, default_calc_job_plugin='glassceramic.train')
 
 
 @pytest.fixture

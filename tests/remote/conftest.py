@@ -1,0 +1,118 @@
+"""Fixtures of the remote-computer tests: a real single-node SLURM reached over SSH, and its AiiDA computer.
+
+The Debian packages (slurm-wlm, munge, openssh-server) are installed by ``tests/remote/install_cluster_packages.sh``,
+which the test command runs first; these fixtures only start and stop the daemons and fail with a clear message when
+an executable is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.daemon.helpers import allow_slow_daemon_calls
+from tests.remote.cluster import ClusterError, LocalCluster
+
+COMPUTER_LABEL = 'local-slurm-ssh'
+POLL_INTERVAL = 0.5  # seconds between scheduler polls of the test computer
+
+
+@pytest.fixture(scope='session', autouse=True)
+def slow_daemon_calls_allowed(aiida_profile):
+    """Longer circus timeouts for the session's daemon client (created after this fixture)."""
+    allow_slow_daemon_calls(aiida_profile)
+
+
+@pytest.fixture(scope='session')
+def local_cluster() -> Iterator[LocalCluster]:
+    """munged + slurmctld + slurmd + sshd for the whole test session, stopped (jobs cancelled) at its end."""
+    try:
+        cluster = LocalCluster.create()
+        cluster.start()
+    except ClusterError as error:
+        pytest.fail(f'cannot start the local SLURM + SSH cluster: {error}', pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def slurm_computer(aiida_profile, local_cluster, tmp_path_factory):
+    """An AiiDA computer with transport ``core.ssh`` and scheduler ``core.slurm`` on the local cluster.
+
+    Looked up on every use (created and configured when missing), so that tests which clean the profile do not leave
+    a stale computer behind.
+    """
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    label = f'{COMPUTER_LABEL}-{local_cluster.ssh_port}'
+    try:
+        return orm.load_computer(label)
+    except NotExistent:
+        pass
+    computer = orm.Computer(
+        label=label,
+        hostname='127.0.0.1',
+        description='single-node SLURM on this machine, over SSH (test cluster)',
+        transport_type='core.ssh',
+        scheduler_type='core.slurm',
+        workdir=str(tmp_path_factory.mktemp('slurm-scratch')),
+    ).store()
+    computer.set_minimum_job_poll_interval(POLL_INTERVAL)
+    computer.set_default_mpiprocs_per_machine(1)
+    computer.configure(
+        username='root',
+        port=local_cluster.ssh_port,
+        key_filename=str(local_cluster.client_key),
+        key_policy='AutoAddPolicy',
+        load_system_host_keys=False,
+        look_for_keys=False,
+        allow_agent=False,
+        timeout=10,
+        safe_interval=0,
+    )
+    with computer.get_transport() as transport:
+        if transport.whoami() != 'root':
+            pytest.fail(f'the SSH transport of {label} does not log in as root', pytrace=False)
+    return computer
+
+
+@pytest.fixture
+def bash_on_slurm(slurm_computer):
+    """``/bin/bash`` as an installed code on the SLURM computer, the code of ``core.arithmetic.add``."""
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    label = 'bash'
+    try:
+        return orm.load_code(f'{label}@{slurm_computer.label}')
+    except NotExistent:
+        return orm.InstalledCode(
+            label=label, computer=slurm_computer, filepath_executable='/bin/bash', default_calc_job_plugin=None
+        ).store()
+
+
+@pytest.fixture
+def tblite_on_slurm(slurm_computer):
+    """``glassceramic-tblite`` of this virtualenv as an installed code on the SLURM computer, one thread per job."""
+    import sys
+    from pathlib import Path
+
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    label = 'glassceramic-tblite'
+    try:
+        return orm.load_code(f'{label}@{slurm_computer.label}')
+    except NotExistent:
+        code = orm.InstalledCode(
+            label=label,
+            computer=slurm_computer,
+            filepath_executable=str(Path(sys.executable).parent / label),
+            default_calc_job_plugin='glassceramic.tblite',
+        )
+        code.prepend_text = 'export OMP_NUM_THREADS=1'
+        return code.store()

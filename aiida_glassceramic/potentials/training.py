@@ -231,6 +231,9 @@ def _loss(model: NNPotential, batch: _Batch, parameters: TrainingParameters, cre
     return loss if create_graph else loss.detach()
 
 
+SCALE_FLOOR = 1e-2
+
+
 def _fit_scaling(model: NNPotential, data: TrainingSet, batches: list[_Batch]) -> None:
     """Feature mean/std per element, per-element reference energies (least squares) and closest distances."""
     features = [batch.features(model) for batch in batches]
@@ -242,7 +245,9 @@ def _fit_scaling(model: NNPotential, data: TrainingSet, batches: list[_Batch]) -
             if len(chosen):
                 model.feature_shift[index] = chosen.mean(0)
                 std = chosen.std(0, unbiased=False) if len(chosen) > 1 else torch.ones_like(chosen[0])
-                model.feature_scale[index] = torch.where(std > 1e-8, std, torch.ones_like(std))
+                # a nearly constant feature is not blown up: at most 1/SCALE_FLOOR times its largest magnitude
+                floor = SCALE_FLOOR * chosen.abs().amax(0)
+                model.feature_scale[index] = torch.where(std > 1e-8, std.maximum(floor), torch.ones_like(std))
         types_all = model.types(data.numbers)
         structure = np.repeat(np.arange(len(data)), data.natoms)
         counts = np.zeros((len(data), len(model.elements)))

@@ -42,7 +42,7 @@ def test_tblite_reference_data(tblite_code):
     # the potential training accepts the set
     from aiida_glassceramic.potentials.training import train
 
-    _, metrics = train(labels, {'epochs': 2, 'batch_size': 1, 'hidden': (4,)})
+    _, metrics = train(labels, {'epochs': 2, 'batch_size': 1, 'hidden': (4,)}, test_set=labels)
     assert np.isfinite(metrics['rmse_energy_train'])
 
 

@@ -22,7 +22,7 @@ def results_table(workflow: orm.WorkflowNode) -> dict[str, dict]:
         project='attributes',
     )
     table: dict[str, dict] = {}
-    for label, attributes in query.iterall():
+    for attributes, label in query.iterall():
         kind, key = label.split(NAMESPACE, 1)
         row = table.setdefault(key, {})
         if kind == 'crystallinity':

@@ -132,30 +132,53 @@ def reduced_descriptor(cutoff: float = 4.0) -> dict:
 
 @pytest.fixture(scope='session')
 def trained_potential(tmp_path_factory) -> Path:
-    """A potential trained (21 inputs, 4 A) on 20 strained and rattled beta-Li3PS4 cells labelled by Lennard-Jones."""
-    from ase.calculators.singlepoint import SinglePointCalculator
-
+    """A potential (21 inputs, 4 A) trained on snapshots of Lennard-Jones MD of strained beta-Li3PS4 at 500 K, so that
+    MD with it near and below that temperature stays where it was trained."""
     from aiida_glassceramic.potentials.dataset import TrainingSet
     from aiida_glassceramic.potentials.io import save_potential
     from aiida_glassceramic.potentials.training import train
-    from aiida_glassceramic.structures import read_crystal
 
     reference = LennardJones({pair: (eps, r0 / 2 ** (1 / 6)) for pair, (eps, r0) in LIPS_MINIMA.items()}, 6.0)
-    rng = np.random.default_rng(7)
-    images = []
-    for index in range(20):
-        atoms = read_crystal('beta')
-        atoms.set_cell(atoms.cell.array * (1 + rng.uniform(-0.03, 0.03, 3))[:, None], scale_atoms=True)
-        atoms.rattle(0.01 + 0.04 * rng.random(), seed=index)
-        energy, forces, _ = reference.compute(atoms.numbers, atoms.positions, atoms.cell.array)
-        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
-        images.append(atoms)
+    images = reference_md_snapshots(reference, strains=(-0.03, -0.01, 0.01, 0.03), steps=600, interval=40)
     train_set, test_set = TrainingSet.from_atoms(images).split(0.8, seed=0)
-    parameters = {'descriptor': reduced_descriptor(), 'epochs': 30, 'patience': 30, 'learning_rate': 1e-2}
+    parameters = {'descriptor': reduced_descriptor(), 'epochs': 60, 'patience': 30, 'learning_rate': 1e-2}
     model, metrics = train(train_set, parameters, test_set)
     assert metrics['best_epoch'] > 1, 'training must improve on the initial weights'
-    model.skin = 1.0  # MD reuses the potential's neighbour list while atoms move less than half of it
     return save_potential(model, tmp_path_factory.mktemp('nnp') / 'trained.pt')
+
+
+def reference_md_snapshots(reference: LennardJones, strains, steps: int, interval: int) -> list:
+    """Labelled snapshots every ``interval`` fs of Langevin MD at 500 K with ``reference``, one run per strain."""
+    from ase import units
+    from ase.calculators.calculator import Calculator, all_changes
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    from aiida_glassceramic.structures import read_crystal, strain_isotropic
+
+    class Reference(Calculator):
+        implemented_properties = ('energy', 'forces')
+
+        def calculate(self, atoms=None, properties=('energy',), system_changes=all_changes):
+            super().calculate(atoms, properties, system_changes)
+            energy, forces, _ = reference.compute(self.atoms.numbers, self.atoms.positions, self.atoms.cell.array)
+            self.results = {'energy': energy, 'forces': forces}
+
+    images = []
+    for index, strain in enumerate(strains):
+        atoms = strain_isotropic(read_crystal('beta'), strain)
+        atoms.calc = Reference()
+        MaxwellBoltzmannDistribution(atoms, temperature_K=500, rng=np.random.default_rng(index))
+        dynamics = Langevin(atoms, 1.0 * units.fs, temperature_K=500, friction=0.02, rng=np.random.default_rng(index))
+        for _ in range(steps // interval):
+            dynamics.run(interval)
+            snapshot = atoms.copy()
+            snapshot.calc = SinglePointCalculator(
+                snapshot, energy=atoms.get_potential_energy(), forces=atoms.get_forces()
+            )
+            images.append(snapshot)
+    return images
 
 
 def thermo_rows(log: Path) -> list[list[float]]:

@@ -100,11 +100,14 @@ def test_melt_quench_and_anneal_with_nnp(nnp_code, small_cell, nnp, model_file):
 def test_relax_diffusion_vdos_with_nnp(nnp_code, small_cell, nnp, model_file):
     from aiida_glassceramic.potentials.io import load_potential
 
-    relaxed = launch(RelaxWorkChain, nnp_code, small_cell, nnp)['structures']['structure'].get_ase()
+    start = small_cell.get_ase()
+    start.rattle(0.1, seed=3)
+    relaxed = launch(RelaxWorkChain, nnp_code, orm.StructureData(ase=start), nnp)['structures']['structure'].get_ase()
     model = load_potential(model_file)
-    before = model.compute(small_cell.get_ase().numbers, small_cell.get_ase().positions, small_cell.get_ase().cell[:])
+    before = model.compute(start.numbers, start.positions, start.cell[:])
     after = model.compute(relaxed.numbers, relaxed.positions, relaxed.cell[:])
     assert after[0] < before[0]
+    assert np.abs(after[1]).max() < np.abs(before[1]).max()
 
     diffusion = launch(DiffusionWorkChain, nnp_code, small_cell, nnp)
     assert len(diffusion['msd']['structure_T300'].get_array('time_ps')) == 11

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiida import orm
+from aiida.common.links import LinkType
 
 from .data import NNPotentialData, TrainingSetData
 
@@ -48,7 +49,7 @@ def potential_behind(node: orm.Node) -> NNPotentialData:
 def training_origin(potential: NNPotentialData) -> dict:
     """The training calculation that made ``potential``, its training sets and the reference calculations (tblite
     or VASP) whose labels are in them."""
-    training = potential.base.links.get_incoming(link_type=orm.LinkType.CREATE).one().node
+    training = potential.base.links.get_incoming(link_type=LinkType.CREATE).one().node
     training_sets = [link.node for link in training.base.links.get_incoming() if isinstance(link.node, TrainingSetData)]
     query = orm.QueryBuilder()
     query.append(TrainingSetData, filters={'id': {'in': [node.pk for node in training_sets]}}, tag='sets')

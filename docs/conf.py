@@ -25,4 +25,3 @@ autodoc_typehints = 'description'
 autodoc_mock_imports = []
 html_theme = 'alabaster'
 nitpicky = False
-

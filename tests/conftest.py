@@ -46,12 +46,43 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f'AiiDA test profile: storage {storage}, broker {broker}'
 
 
+AIIDA_FIXTURES = {
+    'aiida_profile',
+    'aiida_profile_clean',
+    'aiida_localhost',
+    'aiida_computer',
+    'aiida_code',
+    'aiida_code_installed',
+    'started_daemon_client',
+    'submit_and_await',
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that touches the AiiDA profile, so ``-m aiida`` selects them for the second profile."""
-    profile_fixtures = {'aiida_profile', 'aiida_profile_clean', 'aiida_localhost', 'aiida_code_installed'}
+    """Mark every test that uses AiiDA (its module imports aiida, or it asks for a profile, computer, code or daemon
+    fixture) so that ``-m aiida`` selects them for the second profile; aiida-core's autouse fixtures do not count."""
     for item in items:
-        if profile_fixtures & set(getattr(item, 'fixturenames', ())):
+        if _imports_aiida(item.module) or AIIDA_FIXTURES & _requested_fixtures(item):
             item.add_marker(pytest.mark.aiida)
+
+
+def _imports_aiida(module) -> bool:
+    return any(getattr(value, '__name__', '').split('.')[0] == 'aiida' for value in vars(module).values())
+
+
+def _requested_fixtures(item: pytest.Item) -> set[str]:
+    """The fixtures a test asks for, directly or through other fixtures, autouse fixtures left out."""
+    info = getattr(item, '_fixtureinfo', None)
+    if info is None:
+        return set()
+    seen, pending = set(), list(info.argnames)
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            for definition in info.name2fixturedefs.get(name, ()):
+                pending.extend(definition.argnames)
+    return seen
 
 
 @pytest.fixture(scope='session')

@@ -1,18 +1,17 @@
-"""Cell-list neighbour search for periodic cells of any shape, linear in the number of atoms.
+"""Neighbour pairs of the analyses, for periodic cells of any shape, linear in the number of atoms.
 
-Atoms are sorted into bins along the three lattice directions; each bin is at least half the cut-off
-thick (measured perpendicular to the cell faces), so the neighbours of an atom lie in the bins at most
-a few steps away, periodic images included. Cells thinner than the cut-off are handled by searching
-more image shifts, so every image within the cut-off is found exactly once (as LAMMPS does).
+The pair search is the one of the potential's descriptors (:func:`aiida_glassceramic.descriptors.neighbours.
+neighbour_pairs`: a k-d tree over the periodic images within the cut-off), so every image within the cut-off is
+found exactly once, also in cells thinner than the cut-off.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..descriptors.neighbours import neighbour_pairs
 from .errors import AnalysisError
 
 
@@ -62,47 +61,17 @@ def neighbour_list(
         raise AnalysisError(f'positions: shape {positions.shape}; expected (N, 3)')
     if not cutoff > 0:
         raise AnalysisError(f'cutoff `{cutoff}`: must be a positive distance in A')
-    heights = cell_heights(cell)
-    natoms = len(positions)
-    fractional = positions @ np.linalg.inv(cell)
-    fractional -= np.floor(fractional)
-    wrapped = fractional @ cell
-    nbins = np.maximum(1, np.floor(2.0 * heights / cutoff).astype(int))
-    reach = np.ceil(cutoff * nbins / heights - 1e-12).astype(int)
-    index3 = np.minimum((fractional * nbins).astype(int), nbins - 1)
-    flat = np.ravel_multi_index(index3.T, nbins)
-    order = np.argsort(flat, kind='stable')
-    counts = np.bincount(flat, minlength=int(np.prod(nbins)))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    parts_i, parts_j, parts_v = [], [], []
-    cutsq, cutminsq = cutoff * cutoff, cutoff_min * cutoff_min
-    for offset in itertools.product(*(range(-r, r + 1) for r in reach)):
-        target3 = index3 + np.asarray(offset)
-        image = np.floor_divide(target3, nbins)
-        target = np.ravel_multi_index((target3 - image * nbins).T, nbins)
-        ncand = counts[target]
-        total = int(ncand.sum())
-        if total == 0:
-            continue
-        ii = np.repeat(np.arange(natoms), ncand)
-        within = np.arange(total) - np.repeat(np.cumsum(ncand) - ncand, ncand)
-        jj = order[np.repeat(starts[target], ncand) + within]
-        shift = np.repeat(image @ cell, ncand, axis=0)
-        vec = wrapped[jj] + shift - wrapped[ii]
-        dsq = np.einsum('ij,ij->i', vec, vec)
-        keep = (dsq < cutsq) & (dsq > cutminsq) & ((ii != jj) | (dsq > 1e-20))
-        if not full:
-            keep &= _once(ii, jj, np.repeat(image, ncand, axis=0))
-        parts_i.append(ii[keep])
-        parts_j.append(jj[keep])
-        parts_v.append(vec[keep])
-    i = np.concatenate(parts_i) if parts_i else np.zeros(0, dtype=int)
-    j = np.concatenate(parts_j) if parts_j else np.zeros(0, dtype=int)
-    vectors = np.concatenate(parts_v) if parts_v else np.zeros((0, 3))
-    return NeighbourList(i, j, np.sqrt(np.einsum('ij,ij->i', vectors, vectors)), vectors, natoms, cutoff, full)
+    cell_heights(cell)  # refuses a zero-volume cell with the analyses' error
+    i, j, shifts = neighbour_pairs(positions, cell, cutoff)
+    vectors = positions[j] - positions[i] + shifts @ cell
+    distances = np.sqrt(np.einsum('ij,ij->i', vectors, vectors))
+    keep = distances > cutoff_min
+    if not full:
+        keep &= _once(i, j, shifts)
+    return NeighbourList(i[keep], j[keep], distances[keep], vectors[keep], len(positions), cutoff, full)
 
 
 def _once(ii: np.ndarray, jj: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """Keep one of the two directions of each pair (image shifts are relative to the wrapped bins)."""
+    """Keep one of the two directions of each pair: ``i < j``, or for a self-image the positive lattice shift."""
     sign = np.sign(image[:, 0] * 4 + np.sign(image[:, 1]) * 2 + np.sign(image[:, 2]))
     return (ii < jj) | ((ii == jj) & (sign > 0))

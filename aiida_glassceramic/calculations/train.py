@@ -21,6 +21,7 @@ STDOUT, STDERR, EXIT_STATUS = 'train.log', 'train.err', 'exit_status'
 RMSE_BOUNDS = ('energy_meV_per_atom', 'forces_meV_per_A')
 ACTIVATIONS = ('tanh', 'softplus', 'silu')
 DTYPES = ('float32', 'float64')
+CUTOFF_FUNCTIONS = ('cos', 'poly2')
 
 
 class TrainingParameterError(ValueError):
@@ -43,6 +44,7 @@ PARAMETER_RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     'activation': (lambda v: v in ACTIVATIONS, f'one of {list(ACTIVATIONS)}'),
     'dtype': (lambda v: v in DTYPES, f'one of {list(DTYPES)}'),
     'cutoff': (lambda v: _is_number(v) and v > 0, 'a positive distance in Angstrom, e.g. 7.0'),
+    'cutoff_function': (lambda v: v in CUTOFF_FUNCTIONS, f'one of {list(CUTOFF_FUNCTIONS)} (the cut-off function)'),
     'descriptor': (lambda v: isinstance(v, dict), 'a dict of symmetry-function parameters (or leave it out)'),
     'energy_weight': (lambda v: _is_number(v) and v >= 0, 'a number >= 0 (weight of the energy-per-atom loss)'),
     'force_weight': (lambda v: _is_number(v) and v >= 0, 'a number >= 0 (weight of the force loss)'),

@@ -61,9 +61,13 @@ class SymmetryFunctions:
         return self.parameters.n_features
 
     def cutoff_function(self, r: torch.Tensor) -> torch.Tensor:
-        """Cosine cut-off ``(cos(pi r / r_c) + 1) / 2`` inside the cut-off, 0 outside."""
+        """``f_c(r)`` of the parameters' ``cutoff_function`` inside the cut-off, 0 outside."""
         inside = r < self.cutoff
-        value = 0.5 * torch.cos(r * (math.pi / self.cutoff)) + 0.5
+        if self.parameters.cutoff_function == 'poly2':
+            x = torch.where(inside, r / self.cutoff, torch.ones_like(r))
+            value = 1.0 + x**3 * (x * (15.0 - 6.0 * x) - 10.0)
+        else:
+            value = 0.5 * torch.cos(r * (math.pi / self.cutoff)) + 0.5
         return torch.where(inside, value, torch.zeros_like(value))
 
     def __call__(

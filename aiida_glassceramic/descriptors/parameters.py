@@ -10,7 +10,14 @@ Angular per unordered neighbour-element pair ``(a, b)``, narrow (type 3, ``G3``)
          exp(-eta [(r_ij - r_s)^2 + (r_ik - r_s)^2 + (r_jk - r_s)^2]) f_c(r_ij) f_c(r_ik) f_c(r_jk)
     G9 = the same without the r_jk terms and without f_c(r_jk)
 
-with the cosine cut-off ``f_c(r) = (cos(pi r / r_c) + 1) / 2`` for ``r < r_c``. Every centre element gets the
+with the cut-off function ``f_c`` of :data:`CUTOFF_FUNCTIONS` (``x = r / r_c < 1``; 0 beyond), n2p2's names:
+
+- ``cos``: ``(cos(pi x) + 1) / 2``, the study's; its second derivative jumps from ``pi^2 / (2 r_c^2)`` to 0 at
+  ``r_c``, so forces change by a kink as pairs cross the cut-off;
+- ``poly2``: ``1 + x^3 (x (15 - 6 x) - 10)``, with vanishing first and second derivatives at ``r_c``: forces are
+  continuously differentiable, which keeps Verlet's energy error smooth in NVE.
+
+Every centre element gets the
 same functions; features are ordered radial first (neighbour element, then parameter), then angular
 (element pair in the order of :meth:`SymmetryFunctionParameters.element_pairs`, then parameter).
 
@@ -32,6 +39,7 @@ from dataclasses import dataclass, field
 import ase.data
 
 ANGULAR_KINDS = ('narrow', 'wide')
+CUTOFF_FUNCTIONS = ('cos', 'poly2')
 MAX_MOMENT_ZETA = 8  # beyond this the C(zeta + 3, 3) monomials of the moment expansion cost more than triplets
 
 
@@ -89,9 +97,9 @@ class SymmetryFunctionParameters:
             raise DescriptorParameterError(f'descriptor `elements`: {list(self.elements)} lists an element twice')
         if not (isinstance(self.cutoff, int | float) and math.isfinite(self.cutoff) and self.cutoff > 0):
             raise DescriptorParameterError(f'descriptor `cutoff`: {self.cutoff!r}; give a positive distance in A')
-        if self.cutoff_function != 'cos':
+        if self.cutoff_function not in CUTOFF_FUNCTIONS:
             raise DescriptorParameterError(
-                f'descriptor `cutoff_function`: {self.cutoff_function!r}; only the cosine cut-off "cos" is available'
+                f'descriptor `cutoff_function`: {self.cutoff_function!r}; choose one of {CUTOFF_FUNCTIONS}'
             )
         if not self.radial and not self.angular:
             raise DescriptorParameterError('descriptor: needs at least one radial or angular function')
@@ -204,14 +212,14 @@ def centred_etas(radii: Sequence[float]) -> list[float]:
 
 
 def default_parameters(
-    elements: Sequence[str], cutoff: float = 7.0, angular_kind: str = 'wide'
+    elements: Sequence[str], cutoff: float = 7.0, angular_kind: str = 'wide', cutoff_function: str = 'cos'
 ) -> SymmetryFunctionParameters:
     """The study's set: 7 radial functions per neighbour element and 24 angular per neighbour-element pair.
 
     Radial: centred G2 with widths from 1.5 A to the cut-off. Angular: 3 widths x 4 zeta x lambda (-1, +1);
     wide (G9) with zeta (1, 2, 3, 4) by default, which is separable and hence linear in the neighbour pairs;
     ``angular_kind='narrow'`` gives narrow G3 with zeta (1, 2, 4, 16), summed over triplets. For Li, P, S:
-    3 x 7 + 6 x 24 = 165 inputs per atom.
+    3 x 7 + 6 x 24 = 165 inputs per atom. ``cutoff_function``: one of :data:`CUTOFF_FUNCTIONS`.
     """
     if angular_kind not in ANGULAR_KINDS:
         raise DescriptorParameterError(f'angular_kind: {angular_kind!r}; choose one of {ANGULAR_KINDS}')
@@ -223,4 +231,4 @@ def default_parameters(
         for zeta in zetas
         for lambda_ in (-1.0, 1.0)
     ]
-    return SymmetryFunctionParameters(tuple(elements), float(cutoff), tuple(radial), tuple(angular))
+    return SymmetryFunctionParameters(tuple(elements), float(cutoff), tuple(radial), tuple(angular), cutoff_function)

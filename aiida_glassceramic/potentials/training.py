@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from aiida_glassceramic.descriptors import NeighbourList, SymmetryFunctionParameters, default_parameters
+from aiida_glassceramic.descriptors.parameters import CUTOFF_FUNCTIONS
 
 from .dataset import TrainingSet
 from .model import NNPotential
@@ -29,12 +30,14 @@ class TrainingDivergedError(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainingParameters:
-    """Hyper-parameters; ``descriptor`` is a :meth:`SymmetryFunctionParameters.to_dict` dict or None (default set)."""
+    """Hyper-parameters; ``descriptor`` is a :meth:`SymmetryFunctionParameters.to_dict` dict or None (the default set
+    on ``cutoff`` with ``cutoff_function``)."""
 
     hidden: tuple[int, ...] = (10, 10)
     activation: str = 'tanh'
     dtype: str = 'float64'
     cutoff: float = 7.0
+    cutoff_function: str = 'cos'
     descriptor: dict | None = None
     energy_weight: float = 1.0
     force_weight: float = 1.0
@@ -65,6 +68,11 @@ class TrainingParameters:
         for name in ('epochs', 'batch_size', 'patience'):
             if int(getattr(parameters, name)) < 1:
                 raise TrainingParameterError(f'training parameter `{name}`: must be a positive integer')
+        if parameters.cutoff_function not in CUTOFF_FUNCTIONS:
+            choice = parameters.cutoff_function
+            raise TrainingParameterError(
+                f'training parameter `cutoff_function`: {choice!r}; choose one of {CUTOFF_FUNCTIONS}'
+            )
         for name in ('test_fraction', 'validation_fraction'):
             if not 0 < getattr(parameters, name) < 1:
                 raise TrainingParameterError(f'training parameter `{name}`: must lie strictly between 0 and 1')
@@ -153,7 +161,7 @@ def train(
     descriptor = (
         SymmetryFunctionParameters.from_dict(parameters.descriptor)
         if parameters.descriptor
-        else default_parameters(species, parameters.cutoff)
+        else default_parameters(species, parameters.cutoff, cutoff_function=parameters.cutoff_function)
     )
     model = NNPotential(descriptor, parameters.hidden, parameters.activation, parameters.dtype)
     model.types(np.concatenate([train_set.numbers, validation_set.numbers, test_set.numbers]))  # all known

@@ -11,7 +11,13 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 
-from aiida_glassceramic.calculations.train import ACTIVATIONS, DTYPES, PARAMETER_RULES, TrainCalculation
+from aiida_glassceramic.calculations.train import (
+    ACTIVATIONS,
+    CUTOFF_FUNCTIONS,
+    DTYPES,
+    PARAMETER_RULES,
+    TrainCalculation,
+)
 from aiida_glassceramic.data import NNPotentialData, TrainingSetData
 from aiida_glassceramic.potentials.dataset import TrainingSet
 from aiida_glassceramic.potentials.io import load_potential
@@ -35,6 +41,7 @@ def small_sets(aiida_profile):
         ({'test_fraction': 1.2}, '`test_fraction`'),
         ({'descriptor': {'elements': ['Li'], 'cutoff': 5.0}}, '`descriptor`'),
         ({'dtype': 'float16'}, '`dtype`'),
+        ({'cutoff_function': 'gaussian'}, '`cutoff_function`'),
         ({'cutoff': -7.0}, '`cutoff`'),
         ({'energy_weight': 0.0, 'force_weight': 0}, '`force_weight`'),
         ({'learnign_rate': 0.01}, '`learnign_rate`'),
@@ -88,12 +95,14 @@ def test_submission_files(train_code, small_sets):
 
 def test_validation_knows_the_keys_of_the_training_script():
     """The CalcJob refuses exactly the keys that glassceramic-train does not know."""
+    from aiida_glassceramic.descriptors import parameters
     from aiida_glassceramic.potentials import model
     from aiida_glassceramic.potentials.training import TrainingParameters
 
     assert set(PARAMETER_RULES) == {field.name for field in dataclasses.fields(TrainingParameters)}
     assert set(ACTIVATIONS) == set(model.ACTIVATIONS)
     assert set(DTYPES) == set(model.DTYPES)
+    assert set(CUTOFF_FUNCTIONS) == set(parameters.CUTOFF_FUNCTIONS)
 
 
 # bounds on the test RMSE of the real training below, against a Lennard-Jones reference whose test energies

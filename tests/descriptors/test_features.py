@@ -67,6 +67,9 @@ def _direct(atoms: Atoms, parameters: SymmetryFunctionParameters) -> np.ndarray:
     rc = parameters.cutoff
 
     def fc(r):
+        if parameters.cutoff_function == 'poly2':  # n2p2's poly2: one minus the smootherstep 6x^5 - 15x^4 + 10x^3
+            x = min(r / rc, 1.0)
+            return 1.0 - (6.0 * x**5 - 15.0 * x**4 + 10.0 * x**3)
         return 0.5 * (np.cos(np.pi * r / rc) + 1.0) * (r < rc)
 
     out = np.zeros((len(atoms), parameters.n_features))
@@ -92,10 +95,13 @@ def _direct(atoms: Atoms, parameters: SymmetryFunctionParameters) -> np.ndarray:
     return out
 
 
+@pytest.mark.parametrize('cutoff_function', ['cos', 'poly2'])
 @pytest.mark.parametrize('subset', sorted(SUBSETS))
-def test_features_equal_direct_evaluation(subset):
+def test_features_equal_direct_evaluation(subset, cutoff_function):
     angular = tuple(PARAMETERS.angular[index] for index in SUBSETS[subset])
-    parameters = SymmetryFunctionParameters(PARAMETERS.elements, CUTOFF, PARAMETERS.radial, angular)
+    parameters = SymmetryFunctionParameters(
+        PARAMETERS.elements, CUTOFF, PARAMETERS.radial, angular, cutoff_function=cutoff_function
+    )
     assert parameters.needs_triplets == (subset != 'separable')
     atoms = _structure()
     expected = _direct(atoms, parameters)
@@ -116,11 +122,32 @@ def test_invariance_rotation_translation_permutation_supercell():
     np.testing.assert_allclose(supercell, np.tile(reference, (8, 1)), atol=1e-10)
 
 
+@pytest.mark.parametrize(
+    ('cutoff_function', 'second_derivative'), [('cos', np.pi**2 / (2.0 * CUTOFF**2)), ('poly2', 0.0)]
+)
+def test_cutoff_function_derivatives_at_the_cutoff(cutoff_function, second_derivative):
+    """f_c(0) = 1, f_c(r_c / 2) = 1/2, f_c' = 0 at r_c for both; f_c'' just inside r_c is pi^2 / (2 r_c^2) for the
+    cosine (a jump to the 0 outside) and 0 for poly2 (continuous)."""
+    parameters = SymmetryFunctionParameters(('Li',), CUTOFF, (RadialFunction(0.0),), (), cutoff_function)
+    functions = SymmetryFunctions(parameters)
+    r = torch.tensor([0.0, CUTOFF / 2, CUTOFF - 1e-6], dtype=torch.float64, requires_grad=True)
+    value = functions.cutoff_function(r)
+    (first,) = torch.autograd.grad(value.sum(), r, create_graph=True)
+    (second,) = torch.autograd.grad(first.sum(), r)
+    np.testing.assert_allclose(value.detach()[:2].numpy(), [1.0, 0.5], atol=1e-14)
+    assert abs(first[2].item()) < 1e-5
+    assert second[2].item() == pytest.approx(second_derivative, abs=1e-5)
+    outside = torch.tensor([CUTOFF, CUTOFF + 1.0], dtype=torch.float64)
+    assert functions.cutoff_function(outside).abs().max().item() == 0.0
+
+
 def test_default_set_has_165_inputs_and_round_trips():
     parameters = default_parameters(['Li', 'P', 'S'])
     assert parameters.n_features == 165 == 3 * 7 + 6 * 24
     assert len(parameters.labels()) == 165
     assert SymmetryFunctionParameters.from_dict(parameters.to_dict()) == parameters
+    smooth = default_parameters(['Li', 'P', 'S'], cutoff_function='poly2')
+    assert SymmetryFunctionParameters.from_dict(smooth.to_dict()) == smooth != parameters
     assert not parameters.needs_triplets
     narrow = default_parameters(['Li', 'P', 'S'], angular_kind='narrow')
     assert narrow.n_features == 165 and narrow.needs_triplets and narrow.triplet_cutoff == narrow.cutoff
@@ -141,3 +168,5 @@ def test_bad_parameters_name_the_field():
         SymmetryFunctionParameters(('Li', 'Xx'), 5.0, (RadialFunction(0.1),), ())
     with pytest.raises(DescriptorParameterError, match='cutoff'):
         SymmetryFunctionParameters(('Li',), -1.0, (RadialFunction(0.1),), ())
+    with pytest.raises(DescriptorParameterError, match="`cutoff_function`: 'tanh'; choose one of"):
+        SymmetryFunctionParameters(('Li',), 5.0, (RadialFunction(0.1),), (), 'tanh')

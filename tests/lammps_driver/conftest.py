@@ -121,13 +121,14 @@ LIPS_MINIMA = {
 }
 
 
-def reduced_descriptor(cutoff: float = 4.0) -> dict:
-    """A small symmetry-function set (3 radial, 2 wide angular per element combination: 21 inputs) for speed."""
+def reduced_descriptor(cutoff: float = 4.0, cutoff_function: str = 'poly2') -> dict:
+    """A small symmetry-function set (3 radial, 2 wide angular per element combination: 21 inputs) for speed, with
+    the twice continuously differentiable ``poly2`` cut-off (smooth forces for the NVE test)."""
     from aiida_glassceramic.descriptors import AngularFunction, RadialFunction, SymmetryFunctionParameters
 
     radial = [RadialFunction(1.0 / (2.0 * width**2)) for width in (1.0, 2.0, 3.0)]
     angular = [AngularFunction(0.1, 1.0, lam, kind='wide') for lam in (-1.0, 1.0)]
-    return SymmetryFunctionParameters(NNP_ELEMENTS, cutoff, tuple(radial), tuple(angular)).to_dict()
+    return SymmetryFunctionParameters(NNP_ELEMENTS, cutoff, tuple(radial), tuple(angular), cutoff_function).to_dict()
 
 
 @pytest.fixture(scope='session')

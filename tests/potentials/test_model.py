@@ -33,7 +33,11 @@ SHIFTED = SymmetryFunctionParameters(
         AngularFunction(0.05, 2.0, 1.0, 1.0, 'narrow'),
     ),
 )
-DESCRIPTORS = {'default': default_parameters(['Li', 'P', 'S'], cutoff=4.5), 'shifted': SHIFTED}
+DESCRIPTORS = {
+    'default': default_parameters(['Li', 'P', 'S'], cutoff=4.5),
+    'poly2': default_parameters(['Li', 'P', 'S'], cutoff=4.5, cutoff_function='poly2'),
+    'shifted': SHIFTED,
+}
 
 
 def _model(skin: float = 0.0, descriptor: str = 'default') -> NNPotential:

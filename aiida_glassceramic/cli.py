@@ -97,15 +97,24 @@ def ensure_code(label: str, computer):
 @click.option('--protocol', default='demo', show_default=True, type=click.Choice(['demo', 'fast', 'paper']))
 @click.option('--output', type=click.Path(path_type=Path), default=None, help='Report folder [report-<PK>].')
 @click.option('--timeout', default=3600, show_default=True, help='Seconds to wait for the workflow.')
-def demo(profile_name: str, protocol: str, output: Path | None, timeout: int) -> None:
+@click.option(
+    '--caching/--no-caching',
+    default=None,
+    help='Switch AiiDA caching of the profile on (a rerun reuses every finished calculation) or off [unchanged].',
+)
+def demo(profile_name: str, protocol: str, output: Path | None, timeout: int, caching: bool | None) -> None:
     """Submit the whole study on the bundled beta-Li3PS4 to the daemon, follow it and write its report."""
+    import time
+
     from aiida import orm
     from aiida.engine import submit
 
     from .structures import read_crystal
     from .workflows.glassceramic import GlassCeramicWorkChain
 
-    ensure_profile(profile_name, postgres=False)
+    profile = ensure_profile(profile_name, postgres=False)
+    if caching is not None:
+        set_caching(profile, caching)
     computer = ensure_localhost()
     codes = {
         'reference': ensure_code('glassceramic-tblite', computer),
@@ -116,14 +125,38 @@ def demo(profile_name: str, protocol: str, output: Path | None, timeout: int) ->
         codes, orm.StructureData(ase=read_crystal('beta')), protocol=protocol
     )
     start_daemon()
+    started = time.monotonic()
     node = submit(builder)
     click.echo(f'submitted {node.process_label}<{node.pk}> to the daemon ({protocol} protocol)')
     follow(node, timeout)
     if not node.is_finished_ok:
         message = f'{node.process_label}<{node.pk}> ended with exit status {node.exit_status}: {node.exit_message}'
         raise click.ClickException(message)
+    calculations = [child for child in node.called_descendants if isinstance(child, orm.CalcJobNode)]
+    cached = sum(child.base.caching.is_created_from_cache for child in calculations)
+    click.echo(
+        f'{time.monotonic() - started:.0f} s from submission to the end; '
+        f'{len(calculations)} calculations, {cached} of them taken from the cache'
+    )
     report_path = _write_report(node, output)
     click.echo(f'report: {report_path}')
+
+
+def set_caching(profile, enabled: bool) -> None:
+    """Switch caching of ``profile`` on or off for every process; a running daemon restarts to take it up."""
+    from aiida.engine.daemon.client import get_daemon_client
+    from aiida.manage import get_config
+
+    config = get_config()
+    if config.get_option('caching.default_enabled', scope=profile.name) == enabled:
+        return
+    config.set_option('caching.default_enabled', enabled, scope=profile.name)
+    config.store()
+    client = get_daemon_client(profile.name)
+    if client.is_daemon_running:
+        client.stop_daemon(wait=True)
+        client.start_daemon(number_workers=2)
+    click.echo(f'caching {"on" if enabled else "off"} for profile `{profile.name}`')
 
 
 @main.command()

@@ -12,7 +12,8 @@ from ..protocols import load_protocol, recursive_merge
 from .analysis_functions import compute_entropy_fingerprint, compute_pair_distribution, compute_speciation, compute_xrd
 from .anneal import AnnealWorkChain
 from .diffusion import DiffusionWorkChain
-from .lammps_base import InputValidationError, section
+from .input_checks import InputValidationError, overlapping_atoms, resolve_code
+from .lammps_base import section
 from .melt_quench import MeltQuenchWorkChain
 from .reference_data import ReferenceDataWorkChain
 from .relax import RelaxWorkChain
@@ -21,6 +22,11 @@ from .train import TrainPotentialWorkChain
 from .vdos import VdosWorkChain
 
 PROTOCOL_FILE = 'glassceramic.yaml'
+CODE_PLUGINS = {
+    'reference': ('glassceramic.tblite', 'vasp.vasp'),
+    'train': ('glassceramic.train',),
+    'lammps': ('lammps.raw',),
+}
 MD_STAGES = ('melt_quench', 'anneal', 'relax', 'diffusion', 'vdos')
 
 
@@ -101,7 +107,10 @@ class GlassCeramicWorkChain(WorkChain):
 
     @classmethod
     def validate_inputs(cls, inputs, _=None) -> str | None:
-        """Every stage needs either its inputs or the node it would produce."""
+        """Every stage needs either its inputs or the node it would produce; no structure has overlapping atoms."""
+        for name in ('crystal', 'glass'):
+            if name in inputs and (message := overlapping_atoms(inputs[name], name)):
+                return message
         if 'potential' not in inputs:
             if 'training_set' not in inputs and 'code' not in inputs.get('reference', {}):
                 return '`reference`: give the reference stage inputs, or a `training_set`, or a `potential`'
@@ -118,7 +127,7 @@ class GlassCeramicWorkChain(WorkChain):
     @classmethod
     def get_builder_from_protocol(
         cls,
-        codes: Mapping[str, orm.AbstractCode],
+        codes: Mapping[str, orm.AbstractCode | str | int],
         crystal: orm.StructureData,
         *,
         protocol: str | None = None,
@@ -133,7 +142,7 @@ class GlassCeramicWorkChain(WorkChain):
         """A builder for the whole study.
 
         :param codes: ``reference`` (glassceramic-tblite or VASP), ``train`` (glassceramic-train) and ``lammps``
-            (glassceramic-lmp); only those of the stages that run are needed.
+            (glassceramic-lmp), as code nodes, labels or PKs; only those of the stages that run are needed.
         :param protocol: ``paper``, ``fast`` or ``demo``; each stage takes the protocol named in glassceramic.yaml.
         :param overrides: merged over the settings: top-level keys of glassceramic.yaml, plus ``reference_data``,
             ``train`` and ``md`` for the stage protocols (as their own ``overrides``).
@@ -150,6 +159,10 @@ class GlassCeramicWorkChain(WorkChain):
         stages = settings['stages']
         if 'lammps' not in codes:
             raise InputValidationError('`codes`: give the `lammps` code (glassceramic-lmp)')
+        codes = {key: resolve_code(code, f'codes.{key}', CODE_PLUGINS.get(key, ())) for key, code in codes.items()}
+        for name, structure in (('crystal', crystal), ('glass', glass)):
+            if structure is not None and (message := overlapping_atoms(structure, name)):
+                raise InputValidationError(message)
         builder = cls.get_builder()
         builder.crystal = crystal
         builder.lammps_code = codes['lammps']

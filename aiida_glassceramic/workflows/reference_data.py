@@ -17,6 +17,7 @@ from ..data.training_set import TrainingSetData
 from ..engines import vasp as vasp_engine
 from ..protocols import load_protocol, recursive_merge
 from ..structures import read_crystal
+from .input_checks import overlapping_atoms, resolve_code
 from .reference_functions import (
     DEFECTS,
     build_conditions,
@@ -28,6 +29,7 @@ from .reference_functions import (
 )
 
 ENGINES = ('tblite', 'vasp')
+ENGINE_PLUGINS = {'tblite': ('glassceramic.tblite',), 'vasp': ('vasp.vasp',)}  # default CalcJob plugin of each code
 DEFAULT_OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
 
 
@@ -85,6 +87,9 @@ def check_parameters(parameters: dict, crystals: dict[str, set[str] | int], engi
 
 
 def validate_inputs(inputs: dict, _) -> str | None:
+    for name, structure in inputs['structures'].items():
+        if message := overlapping_atoms(structure, f'structures.{name}'):
+            return message
     crystals = {
         name: (set(structure.get_symbols_set()), len(structure.sites))
         for name, structure in inputs['structures'].items()
@@ -151,7 +156,7 @@ class ReferenceDataWorkChain(WorkChain):
     @classmethod
     def get_builder_from_protocol(  # noqa: PLR0917
         cls,
-        engine_code: orm.AbstractCode,
+        engine_code: orm.AbstractCode | str | int,
         structures: dict | None = None,
         protocol: str | None = None,
         engine: str = 'tblite',
@@ -178,6 +183,10 @@ class ReferenceDataWorkChain(WorkChain):
         if structures is None:
             structures = {name: name for name in parameters['crystals']}
         nodes = {name: as_structure(value) for name, value in structures.items()}
+        for name, node in nodes.items():
+            if message := overlapping_atoms(node, f'structures.{name}'):
+                raise ReferenceDataInputError(message)
+        engine_code = resolve_code(engine_code, 'engine_code', ENGINE_PLUGINS.get(engine, ()))
         crystals = {name: (set(node.get_symbols_set()), len(node.sites)) for name, node in nodes.items()}
         check_parameters(parameters, crystals, engine)
         builder = cls.get_builder()

@@ -91,19 +91,20 @@ def count_processes() -> int:
         ('missing_potential_family', 'potential_family `NO_SUCH_FAMILY`'),
     ],
 )
-def test_bad_input_refused_before_submission(tblite_code, case, match):
+def test_bad_input_refused_before_submission(request, tblite_code, case, match):
     from ase.build import bulk
 
-    arguments = {'protocol': 'demo'}
+    code, arguments = tblite_code, {'protocol': 'demo'}
     if case == 'no_lithium':
         arguments['structures'] = {'rocksalt': bulk('NaCl', 'rocksalt', a=5.6, cubic=True)}
     elif case == 'zero_temperature':
         arguments['overrides'] = {'conditions': {'temperatures': [500, 0]}}
     else:
+        code = request.getfixturevalue('vasp_code')
         arguments.update(engine='vasp', potential_family='NO_SUCH_FAMILY')
     before = count_processes()
     with pytest.raises(ReferenceDataInputError, match=match):
-        ReferenceDataWorkChain.get_builder_from_protocol(tblite_code, **arguments)
+        ReferenceDataWorkChain.get_builder_from_protocol(code, **arguments)
     assert count_processes() == before
 
 

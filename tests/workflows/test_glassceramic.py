@@ -7,6 +7,8 @@ import math
 
 import pytest
 from aiida import orm
+from aiida.engine import run_get_node
+from aiida.manage.caching import enable_caching
 
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
 from aiida_glassceramic.data import TrainingSetData
@@ -15,7 +17,6 @@ from aiida_glassceramic.report import write_report
 from aiida_glassceramic.structures import read_crystal
 from aiida_glassceramic.workflows.glassceramic import GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import InputValidationError
-from aiida_glassceramic.workflows.reference_data import ReferenceDataInputError
 from tests.calculations.lj_training_set import lj_training_set
 
 TINY = {
@@ -52,7 +53,7 @@ def codes(tblite_code, train_code, nnp_code):
 
 
 @pytest.mark.slow
-def test_tiny_study_through_the_daemon(codes, submit_and_await, tmp_path):
+def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_await, tmp_path):
     crystal = orm.StructureData(ase=read_crystal('beta'))
     builder = GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='demo', overrides=TINY)
     node = submit_and_await(builder, timeout=1200)
@@ -91,6 +92,19 @@ def test_tiny_study_through_the_daemon(codes, submit_and_await, tmp_path):
     assert labels, 'the tblite calculations behind the training data are found'
     assert all(calc.process_class is TbliteCalculation for calc in labels)
 
+    # the same study again from a new structure node, with caching on: every calculation comes from the first run
+    with enable_caching():
+        fresh = orm.StructureData(ase=read_crystal('beta'))
+        builder = GlassCeramicWorkChain.get_builder_from_protocol(codes, fresh, protocol='demo', overrides=TINY)
+        rerun = run_get_node(builder).node
+    assert rerun.is_finished_ok, rerun.exit_message
+    first = {calc.uuid for calc in node.called_descendants if isinstance(calc, orm.CalcJobNode)}
+    again = [calc for calc in rerun.called_descendants if isinstance(calc, orm.CalcJobNode)]
+    assert again and len(again) == len(first)
+    assert all(calc.base.caching.is_created_from_cache for calc in again)
+    assert {calc.base.caching.get_cache_source() for calc in again} == first
+    assert rerun.outputs.summary.get_dict() == summary
+
 
 def test_every_stage_needs_its_inputs(codes, aiida_profile):
     crystal = orm.StructureData(ase=read_crystal('beta'))
@@ -100,8 +114,8 @@ def test_every_stage_needs_its_inputs(codes, aiida_profile):
         GlassCeramicWorkChain.get_builder_from_protocol(
             {'train': codes['train'], 'lammps': codes['lammps']}, crystal, protocol='demo'
         )
-    with pytest.raises(ReferenceDataInputError, match=r'potential_family `PBE\.54`: no such POTCAR family'):
-        GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='paper')
+    with pytest.raises(InputValidationError, match=r"`engine_code`: .* runs `glassceramic\.tblite` .*vasp\.vasp"):
+        GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='paper')  # paper: VASP
 
     training_set = TrainingSetData(lj_training_set(4, seed=0))
     builder = GlassCeramicWorkChain.get_builder_from_protocol(

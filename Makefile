@@ -27,10 +27,10 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check aiida_glassceramic tests benchmarks examples
 	bash tests/remote/install_cluster_packages.sh
 	@echo '=== tests on the AiiDA profile: SQLite storage + ZeroMQ broker ==='
-	$(PY) -m pytest --aiida-backend=sqlite
+	$(PY) -m pytest --aiida-backend=sqlite --durations=25
 	@if $(PY) -m tests.services; then \
 		echo '=== AiiDA tests again on the profile: PostgreSQL storage + RabbitMQ broker ==='; \
-		$(PY) -m pytest --aiida-backend=psql -m aiida; \
+		$(PY) -m pytest --aiida-backend=psql -m aiida --durations=25; \
 	elif [ -n "$$CI" ]; then \
 		echo 'PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) must answer in CI'; exit 1; \
 	else \

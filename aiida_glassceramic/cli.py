@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 BIN = Path(sys.executable).parent
+DAEMON_TIMEOUT = 120  # seconds for a daemon start or stop: workers finish their current step first
 CODES = {
     'glassceramic-lmp': ('lammps.raw', 'LAMMPS driven by the neural network potential'),
     'glassceramic-train': ('glassceramic.train', 'training of the neural network potential'),
@@ -154,8 +155,8 @@ def set_caching(profile, enabled: bool) -> None:
     config.store()
     client = get_daemon_client(profile.name)
     if client.is_daemon_running:
-        client.stop_daemon(wait=True)
-        client.start_daemon(number_workers=2)
+        client.stop_daemon(wait=True, timeout=DAEMON_TIMEOUT)
+        client.start_daemon(number_workers=2, timeout=DAEMON_TIMEOUT)
     click.echo(f'caching {"on" if enabled else "off"} for profile `{profile.name}`')
 
 
@@ -199,7 +200,7 @@ def start_daemon(workers: int = 2) -> None:
 
     client = get_daemon_client()
     if not client.is_daemon_running:
-        client.start_daemon(number_workers=workers)
+        client.start_daemon(number_workers=workers, timeout=DAEMON_TIMEOUT)
 
 
 def follow(node, timeout: float, interval: float = 10.0) -> None:

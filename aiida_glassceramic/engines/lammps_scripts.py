@@ -377,3 +377,119 @@ def vdos_script(settings: dict, potential: Sequence[str], elements: Sequence[str
     return _nvt_production_script(
         settings, temperature=settings['temperature'], potential=potential, elements=elements, dump=dump, group=[]
     )
+
+
+# -- timestep refinement of a script that blew up ----------------------------------------------------------------
+
+# Commands whose arguments hold no step counts: a refined script keeps them as they are.
+STEP_FREE_COMMANDS = frozenset(
+    'units atom_style boundary read_data read_restart pair_style pair_coeff pair_modify mass thermo_style '
+    'thermo_modify velocity group unfix write_dump write_restart print fix_modify'.split()
+)
+# Integrators and thermostats whose settings are times (ps), never step counts.
+STEP_FREE_FIXES = frozenset({'nve', 'nvt', 'npt', 'nph', 'langevin'})
+REFINED_HEADER = '# timestep divided by {divisor}: step numbers count the shorter steps up to the last run'
+
+
+class RefinementError(ScriptSettingsError):
+    """A script cannot run the same simulated time with a shorter timestep (the reason names the command)."""
+
+
+def refine_timestep(script: str, divisor: int) -> str:
+    """The same simulation as ``script`` with the timestep divided by ``divisor`` (an integer >= 2).
+
+    Every step count is multiplied by ``divisor``, so the simulated time and the times of all output are kept:
+    ``timestep dt`` -> ``dt / divisor``; ``run N`` -> ``divisor * N``; the intervals of ``thermo`` and ``dump``, the
+    ``delay`` and ``every`` of ``dump_modify`` and the step of ``reset_timestep`` are multiplied likewise. The step
+    counter counts the shorter steps: after ``read_restart`` it is set to ``divisor`` times the restart's step (same
+    simulated time), and after the last ``run`` the open dumps are closed and it is set back to the script's own
+    step numbering, so that ``write_dump`` / ``write_restart`` at the end (and a chunk continuing from that restart)
+    see the step numbers of the unrefined script. Thermo rows and dump frames of the run therefore carry ``divisor``
+    times the unrefined step numbers; the ``time`` thermo column is the simulated time in both.
+
+    Only scripts made of commands whose step-count arguments are known are refined (those of this module): anything
+    else (``minimize``, fixes or computes that average or act every N steps, variables other than strings, ``run``
+    with keywords, a ``fix external`` called less often than every step) raises :class:`RefinementError`.
+    """
+    if divisor < 2:
+        raise RefinementError(f'timestep divisor {divisor}: give an integer of at least 2')
+    lines = script.splitlines()
+    for line in lines:
+        if line.split()[:1] == ['minimize']:
+            raise RefinementError(f'`{line.strip()}` is an energy minimisation: it has no timestep')
+    runs = [index for index, line in enumerate(lines) if line.split()[:1] == ['run']]
+    if not runs:
+        raise RefinementError('the script runs no dynamics (no `run` command)')
+    refined = [REFINED_HEADER.format(divisor=divisor)]
+    dumps: list[str] = []
+    for index, line in enumerate(lines):
+        refined.append(_refined_line(line, divisor, dumps))
+        words = line.split()
+        if words[:1] == ['read_restart']:
+            refined.append(f'reset_timestep $({divisor}*step) time $(time)')
+        if index == runs[-1]:
+            refined += [f'undump {dump_id}' for dump_id in dumps]
+            refined.append(f'reset_timestep $(step/{divisor}) time $(time)')
+            dumps.clear()
+    return '\n'.join(refined) + '\n'
+
+
+def _refined_line(line: str, divisor: int, dumps: list[str]) -> str:
+    """One command of :func:`refine_timestep`; ``dumps`` tracks the IDs of the dumps defined so far."""
+    words = line.split()
+    if not words or words[0].startswith('#'):
+        return line
+    command = words[0]
+    if command == 'timestep' and len(words) == 2:
+        try:
+            return f'timestep {float(words[1]) / divisor:.10g}'
+        except ValueError:
+            raise RefinementError(f'`{line.strip()}`: the timestep is not a plain number') from None
+    if command == 'run' and len(words) == 2:
+        return f'run {_scaled(words[1], divisor, line)}'
+    if command == 'thermo' and len(words) == 2:
+        return f'thermo {_scaled(words[1], divisor, line)}'
+    if command == 'reset_timestep' and len(words) >= 2:
+        return ' '.join([command, _scaled(words[1], divisor, line), *words[2:]])
+    if command == 'dump' and len(words) >= 6:
+        dumps.append(words[1])
+        return ' '.join([*words[:4], _scaled(words[4], divisor, line), *words[5:]])
+    if command == 'dump_modify':
+        scaled = list(words)
+        for position, word in enumerate(words[:-1]):
+            if word in ('delay', 'every'):
+                scaled[position + 1] = _scaled(words[position + 1], divisor, line)
+        return ' '.join(scaled)
+    if command == 'undump' and len(words) == 2:
+        if words[1] in dumps:
+            dumps.remove(words[1])
+        return line
+    if command == 'variable' and len(words) >= 4 and words[2] == 'string':
+        return line
+    if command == 'fix' and len(words) >= 4:
+        if words[3] in STEP_FREE_FIXES and 'nreset' not in words:  # nreset: steps between reference-cell resets
+            return line
+        if words[3] == 'external' and words[4:7] in (['pf/callback', '1', '1'], ['pf/array', '1']):
+            return line
+        raise RefinementError(
+            f'`{line.strip()}`: only fixes {sorted(STEP_FREE_FIXES)} and a `fix external` called every step are '
+            'known to hold no step counts'
+        )
+    if command in STEP_FREE_COMMANDS:
+        return line
+    raise RefinementError(f'`{line.strip()}`: not known to be free of step counts')
+
+
+def _scaled(value: str, divisor: int, line: str) -> str:
+    if not value.isdigit():
+        raise RefinementError(f'`{line.strip()}`: the step count `{value}` is not a plain number')
+    return str(int(value) * divisor)
+
+
+def timestep_ps(script: str) -> float | None:
+    """The value of the first ``timestep`` command of ``script`` (ps in units metal), None if it sets none."""
+    for line in script.splitlines():
+        words = line.split()
+        if words[:1] == ['timestep'] and len(words) == 2:
+            return float(words[1])
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import ase.io
 import numpy as np
@@ -30,12 +31,15 @@ class TbliteParser(Parser):
             status = json.loads(self._read(STATUS))
         except json.JSONDecodeError as error:
             return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{STATUS}: {error}')
+        if not isinstance(status, dict):
+            return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{STATUS}: not a JSON object')
         if status.get('task') == 'single_point':
             return self._parse_single_points(files)
         return self._parse_md(files, status)
 
     def _read(self, name: str) -> str:
-        return self.retrieved.base.repository.get_object_content(name)
+        """A text file of the retrieved folder; bytes that are not UTF-8 (a damaged file) are replaced."""
+        return self.retrieved.base.repository.get_object_content(name, mode='rb').decode(errors='replace')
 
     def _parse_single_points(self, files: list[str]):
         if LABELS not in files:
@@ -45,8 +49,9 @@ class TbliteParser(Parser):
                 arrays = {name: data[name] for name in data.files}
             converged = arrays.pop('converged')
             labels = TrainingSet(**arrays)
-        except (OSError, ValueError, KeyError) as error:
-            return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{LABELS}: {error}')
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+            # truncated or damaged archive, missing or unexpected arrays, arrays of inconsistent shapes
+            return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{LABELS}: {type(error).__name__}: {error}')
         unconverged = np.flatnonzero(~converged).tolist()
         if converged.any():
             self.out('labels', TrainingSetData(labels.subset(np.flatnonzero(converged))))

@@ -78,14 +78,18 @@ class TrainParser(Parser):
         """The script's exit status recorded by the submit script; ``None`` when absent or unreadable."""
         if EXIT_STATUS not in names:
             return None
-        text = self.retrieved.base.repository.get_object_content(EXIT_STATUS, mode='r').strip()
+        text = self._text(EXIT_STATUS).strip()
         return int(text) if text.isdigit() else None
 
     def _stderr_tail(self, names: set[str], lines: int = 5) -> str:
         if STDERR not in names:
             return 'no stderr retrieved'
-        text = self.retrieved.base.repository.get_object_content(STDERR, mode='r').strip()
+        text = self._text(STDERR).strip()
         return ' | '.join(text.splitlines()[-lines:]) or 'stderr is empty'
+
+    def _text(self, name: str) -> str:
+        """A text file of the retrieved folder; bytes that are not UTF-8 (a damaged file) are replaced."""
+        return self.retrieved.base.repository.get_object_content(name, mode='rb').decode(errors='replace')
 
     def _check_bounds(self, metrics: dict) -> ExitCode | None:
         if 'max_test_rmse' not in self.node.inputs:

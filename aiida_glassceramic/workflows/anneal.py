@@ -2,7 +2,9 @@
 
 Each chunk is one LAMMPS calculation that continues from the previous chunk's restart file (positions, velocities,
 box, thermostat and barostat state); a killed or incomplete chunk is run again from that same restart file, so at
-most one chunk of work is lost. Snapshots become structure nodes; the chunks' thermo series are joined.
+most one chunk of work is lost. A chunk whose dynamics blow up is run once more from the same restart file with the
+timestep halved over the same simulated time (see ``LammpsBaseWorkChain``); its thermo rows and snapshots are keyed by
+the steps of the unrefined chunk. Snapshots become structure nodes; the chunks' thermo series are joined.
 """
 
 from __future__ import annotations
@@ -81,9 +83,10 @@ class AnnealWorkChain(LammpsWorkChain):
             return exit_code
         retrieved = self.ctx.run.outputs.retrieved
         self.ctx.restart = extract_file(retrieved, orm.Str(scripts.RESTART_OUTPUT))
-        self.ctx.thermo[label] = parse_thermo(retrieved)
+        divisor = self.step_divisor_input(self.ctx.run)
+        self.ctx.thermo[label] = parse_thermo(retrieved, **divisor)
         if scripts.SNAPSHOT_DUMP in retrieved.base.repository.list_object_names():
-            self.ctx.snapshots.update(snapshot_structures(retrieved))
+            self.ctx.snapshots.update(snapshot_structures(retrieved, **divisor))
         self.ctx.last = retrieved
         self.ctx.index += 1
         return None

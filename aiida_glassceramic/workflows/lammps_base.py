@@ -7,6 +7,8 @@ holding a classical LAMMPS interaction; ``elements`` gives the element of atom t
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,13 +19,18 @@ from aiida.plugins import CalculationFactory
 from .. import protocols
 from ..data.potential import NNPotentialData
 from ..engines import lammps_scripts as scripts
+from ..parsers.lammps import STDOUT, non_finite_thermo
+from .input_checks import InputValidationError, overlapping_atoms
 
 LammpsRawCalculation = CalculationFactory('lammps.raw')
 PROTOCOL_FILE = 'md.yaml'
+LAMMPS_PARSER = 'glassceramic.lammps'  # aiida-lammps' raw parser, safe for output of runs that blew up
 
-
-class InputValidationError(ValueError):
-    """A workflow input is invalid; the message names the input and the fix."""
+# LAMMPS errors of dynamics that blew up (atoms flew off, forces or coordinates became NaN or infinite).
+UNSTABLE_ERRORS = re.compile(
+    r'Lost atoms|Non-numeric (?:atom coords|positions|box dimensions|pressure)|Out of range atoms'
+    r'|Domain too large for neighbor bins|Too many neighbor bins'
+)
 
 
 # -- protocols ------------------------------------------------------------------------------------------------------
@@ -138,7 +145,7 @@ def calculation_inputs(
         'files': all_files,
         'filenames': orm.Dict(filenames),
         'settings': orm.Dict({'additional_retrieve_list': list(retrieve)}),
-        'metadata': {'options': dict(options)},
+        'metadata': {'options': {'parser_name': LAMMPS_PARSER, **options}},
     }
 
 
@@ -158,11 +165,57 @@ def data_file_node(structure: orm.StructureData, elements: list[str]) -> orm.Sin
 # -- one restartable calculation ------------------------------------------------------------------------------------
 
 
+def validate_timestep_remedy(value: orm.Float, _=None) -> str | None:
+    """The factor must be 1/k for a whole k >= 1 (k = 1 switches the remedy off)."""
+    factor = value.value
+    if not 0.0 < factor <= 1.0 or not math.isclose(1.0 / factor, round(1.0 / factor), rel_tol=1e-9):
+        return f'`timestep_remedy` = {factor}: give 1/k for a whole k (0.5, 0.25, ...; 1 switches the remedy off)'
+    return None
+
+
+def instability(node: orm.CalcJobNode) -> str | None:
+    """What shows that the dynamics of ``node`` blew up: the LAMMPS error and/or non-finite thermo output."""
+    if 'retrieved' not in node.outputs or STDOUT not in node.outputs.retrieved.base.repository.list_object_names():
+        return None
+    with node.outputs.retrieved.base.repository.open(STDOUT, 'rb') as handle:
+        lines = [line.decode(errors='replace') for line in handle]
+    errors = [line.strip() for line in lines if 'ERROR' in line and UNSTABLE_ERRORS.search(line)]
+    symptoms = [re.sub(r'^ERROR(?: on proc \d+)?: ', '', error).split(' (src/')[0] for error in errors[:1]]
+    thermo = non_finite_thermo(lines)
+    return '; '.join([*symptoms, thermo] if thermo else symptoms) or None
+
+
+def step_divisor(node: orm.WorkChainNode) -> int:
+    """Steps of the last calculation of LammpsBaseWorkChain ``node`` per step of its script: 1, or ``k`` when the
+    timestep was divided by ``k`` (the thermo rows and dump frames of that run then carry ``k`` times the step numbers
+    of the unrefined script, see :func:`~aiida_glassceramic.engines.lammps_scripts.refine_timestep`)."""
+    calculations = sorted((child for child in node.called if isinstance(child, orm.CalcJobNode)), key=_ctime)
+    script = node.inputs.lammps.script
+    if not calculations or calculations[-1].inputs.script.uuid == script.uuid:
+        return 1
+    original = scripts.timestep_ps(script.get_content())
+    used = scripts.timestep_ps(calculations[-1].inputs.script.get_content())
+    return round(original / used) if original and used else 1
+
+
+def _ctime(node: orm.Node):
+    return node.ctime
+
+
 class LammpsBaseWorkChain(BaseRestartWorkChain):
     """Run one ``lammps.raw`` calculation until it completes; an incomplete run (process killed, job ended early,
     output missing) is run again with the same inputs, so at most that one calculation's work is lost.
 
     Complete means: LAMMPS printed its total wall time and every file of ``required_files`` was retrieved.
+
+    Dynamics that blow up (LAMMPS stops with lost atoms, non-numeric coordinates or pressure, a box grown out of the
+    neighbour bins, or the thermo output shows ``nan``/``inf``) are run once more with the timestep multiplied by
+    ``timestep_remedy`` (default 0.5) and every step count multiplied by its inverse, so that the same simulated time
+    and the same output times are covered (:func:`.lammps_scripts.refine_timestep` says what changes; scripts with
+    commands of unknown step semantics, e.g. an energy minimisation, are not refined).
+    A blow-up of the refined run, or of a script that cannot be refined, ends the work chain with exit code 311. The
+    step numbers in the thermo and dump output of a refined run count the shorter steps; :func:`step_divisor` gives
+    the factor.
     """
 
     _process_class = LammpsRawCalculation
@@ -178,6 +231,14 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
             default=lambda: orm.List([scripts.RESTART_OUTPUT]),
             help='Files a complete run leaves in the retrieved folder.',
         )
+        spec.input(
+            'timestep_remedy',
+            valid_type=orm.Float,
+            serializer=orm.to_aiida_type,
+            default=lambda: orm.Float(0.5),
+            validator=validate_timestep_remedy,
+            help='Factor of the timestep for the one rerun of dynamics that blew up (1/k; 1: no rerun).',
+        )
         spec.expose_outputs(LammpsRawCalculation)
         spec.outline(
             cls.setup,
@@ -187,10 +248,45 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         spec.exit_code(
             310, 'ERROR_LAMMPS_RUN', message='LAMMPS stopped with an error (a script or set-up problem): {error}'
         )
+        spec.exit_code(
+            311,
+            'ERROR_LAMMPS_UNSTABLE',
+            message='The simulation blew up ({symptom}) {when}: use a smaller timestep, or check the potential (its '
+            'short-range repulsion) and the structure (atoms too close)',
+        )
 
     def setup(self):
         super().setup()
         self.ctx.inputs = self.exposed_inputs(LammpsRawCalculation, 'lammps')
+        self.ctx.timestep_divisor = 1
+
+    @process_handler(priority=610)
+    def handle_unstable_dynamics(self, node):
+        """Dynamics that blew up: run once more with a shorter timestep over the same simulated time, else stop."""
+        symptom = instability(node)
+        if symptom is None:
+            return None
+        divisor = round(1.0 / self.inputs.timestep_remedy.value)
+        if self.ctx.timestep_divisor > 1:
+            when = f'again with the timestep divided by {self.ctx.timestep_divisor}'
+            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(symptom=symptom, when=when))
+        if divisor == 1:
+            when = 'and `timestep_remedy` is 1 (no rerun with a shorter timestep)'
+            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(symptom=symptom, when=when))
+        try:
+            script = scripts.refine_timestep(self.ctx.inputs.script.get_content(), divisor)
+        except scripts.RefinementError as error:
+            when = f'and the script cannot run with a shorter timestep ({error})'
+            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(symptom=symptom, when=when))
+        # stored now: the work chain's checkpoint can only refer to stored nodes (the daemon may stop before the rerun)
+        refined = orm.SinglefileData.from_string(script, filename=self.ctx.inputs.script.filename)
+        self.ctx.inputs.script = refined.store()
+        self.ctx.timestep_divisor = divisor
+        self.report(
+            f'{node.process_label}<{node.pk}> blew up ({symptom}); running again with the timestep divided by '
+            f'{divisor} and {divisor} times the steps (same simulated time)'
+        )
+        return ProcessHandlerReport(True)
 
     @process_handler(priority=600)
     def handle_lammps_error(self, node):
@@ -262,12 +358,15 @@ class LammpsWorkChain(WorkChain):
 
     @classmethod
     def validate_all(cls, inputs, _=None) -> str | None:
-        """Species coverage and the workflow's own parameter checks."""
+        """Species coverage, overlapping atoms and the workflow's own parameter checks."""
         if 'potential' not in inputs or 'parameters' not in inputs:
             return None
         structures = _many_structures(inputs) if cls.MANY_STRUCTURES else _single_structure(inputs)
         if cls.MANY_STRUCTURES and not structures:
             return '`structures`: give at least one structure'
+        for name, structure in structures:
+            if message := overlapping_atoms(structure, name):
+                return message
         return check_species(structures, inputs['potential']) or cls.validate_parameters(
             inputs['parameters'].get_dict()
         )
@@ -336,6 +435,13 @@ class LammpsWorkChain(WorkChain):
         )
         self.report(f'launched LammpsBaseWorkChain<{node.pk}> for {label}')
         return node
+
+    @staticmethod
+    def step_divisor_input(node: orm.WorkChainNode) -> dict[str, orm.Int]:
+        """``{'step_divisor': Int(k)}`` for the output parsers when the run of ``node`` had its timestep divided by
+        ``k``, else ``{}`` (the parsers' provenance then stays that of a plain run)."""
+        divisor = step_divisor(node)
+        return {'step_divisor': orm.Int(divisor)} if divisor > 1 else {}
 
     def failed(self, node: orm.WorkChainNode, run: str):
         """The exit code when a run did not finish well, else None."""

@@ -65,21 +65,26 @@ def retrieved_file(retrieved: orm.FolderData, filename: str) -> Iterator[Path]:
         yield Path(path)
 
 
-def read_structures(retrieved: orm.FolderData, filename: str) -> dict[int, orm.StructureData]:
-    """Structures of every frame of a dump in ``retrieved``, keyed by step (one frame in memory at a time)."""
+def read_structures(retrieved: orm.FolderData, filename: str, step_divisor: int = 1) -> dict[int, orm.StructureData]:
+    """Structures of every frame of a dump in ``retrieved``, keyed by step (one frame in memory at a time); the dump's
+    step numbers are divided by ``step_divisor`` (that of a run with a refined timestep)."""
     structures = {}
     with retrieved_file(retrieved, filename) as path:
         for atoms in iter_lammps_dump(path):
-            step = atoms.info['timestep']
+            step = atoms.info['timestep'] // step_divisor
             atoms.arrays.pop('lammps_velocities', None)
             structures[step] = orm.StructureData(ase=atoms)
     return structures
 
 
 @calcfunction
-def parse_thermo(retrieved: orm.FolderData) -> orm.ArrayData:
-    """Thermo series (step, time ps, temp K, pe eV, press bar, vol A^3, ...) of one LAMMPS run."""
-    return thermo_node(read_thermo(retrieved.base.repository.get_object_content(STDOUT)))
+def parse_thermo(retrieved: orm.FolderData, step_divisor: orm.Int | None = None) -> orm.ArrayData:
+    """Thermo series (step, time ps, temp K, pe eV, press bar, vol A^3, ...) of one LAMMPS run; ``step_divisor``
+    (a run with a refined timestep, whose steps are that many times shorter) turns its steps into the script's."""
+    columns = read_thermo(retrieved.base.repository.get_object_content(STDOUT))
+    if step_divisor is not None:
+        columns['step'] = columns['step'] / step_divisor.value
+    return thermo_node(columns)
 
 
 @calcfunction
@@ -113,11 +118,12 @@ def final_structure(retrieved: orm.FolderData) -> orm.StructureData:
 
 
 @calcfunction
-def snapshot_structures(retrieved: orm.FolderData) -> dict[str, orm.StructureData]:
-    """Every frame of a chunk's snapshot dump as a structure, keyed ``step_<step>``."""
-    return {
-        f'step_{step:012d}': structure for step, structure in read_structures(retrieved, scripts.SNAPSHOT_DUMP).items()
-    }
+def snapshot_structures(retrieved: orm.FolderData, step_divisor: orm.Int | None = None) -> dict[str, orm.StructureData]:
+    """Every frame of a chunk's snapshot dump as a structure, keyed ``step_<step>`` (steps divided by
+    ``step_divisor`` for a run with a refined timestep)."""
+    divisor = 1 if step_divisor is None else step_divisor.value
+    structures = read_structures(retrieved, scripts.SNAPSHOT_DUMP, divisor)
+    return {f'step_{step:012d}': structure for step, structure in structures.items()}
 
 
 def temperature_label(temperature: float) -> str:

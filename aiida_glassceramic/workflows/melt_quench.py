@@ -51,6 +51,6 @@ class MeltQuenchWorkChain(LammpsWorkChain):
             return exit_code
         retrieved = self.ctx.run.outputs.retrieved
         self.out('structure', final_structure(retrieved))
-        self.out('thermo', parse_thermo(retrieved))
+        self.out('thermo', parse_thermo(retrieved, **self.step_divisor_input(self.ctx.run)))
         self.out('restart', extract_file(retrieved, orm.Str(scripts.RESTART_OUTPUT)))
         return None

@@ -114,6 +114,45 @@ def test_killed_chunk_is_rerun(tmp_path, aiida_code_installed, beta_structure, c
     assert_same_trajectory(results, reference)
 
 
+def test_chunk_killed_inside_its_thermo_table_is_rerun(
+    tmp_path, aiida_code_installed, beta_structure, classical_potential, reference
+):
+    """The first continuation chunk's LAMMPS is killed (SIGKILL) while it prints thermo rows, as a job that hits its
+    wall time would be: the screen output ends inside the thermo table, which aiida-lammps' own parser cannot read.
+    The package's parser reports the run as incomplete, and the chunk is run again."""
+    marker = tmp_path / 'killed'
+    wrapper = tmp_path / 'lmp-killed-in-table'
+    wrapper.write_text(
+        '#!/bin/bash\n'
+        f'if grep -q "^read_restart" input.in && [ ! -e {marker} ]; then\n'
+        f'  touch {marker}\n'
+        "  sed 's/^run [0-9]*$/run 100000000/' input.in > input.long.in\n"
+        f'  {LMP} -in input.long.in &\n'
+        '  pid=$!\n'
+        '  until grep -q "^ *300 " lammps.out; do sleep 0.05; done\n'
+        '  kill -9 $pid\n'
+        '  exit 137\n'
+        'fi\n'
+        f'exec {LMP} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    code = aiida_code_installed(
+        label='lmp-killed-in-table',
+        filepath_executable=str(wrapper),
+        default_calc_job_plugin='lammps.raw',
+        prepend_text=PREPEND,
+    )
+    results, node = run_anneal(code, beta_structure, classical_potential, chunk_ps=0.2)
+    runs = calculations(node)
+    assert {label: len(calcs) for label, calcs in runs.items()} == {'chunk_0000': 1, 'chunk_0001': 2, 'chunk_0002': 1}
+    killed = runs['chunk_0001'][0]
+    stdout = killed.outputs.retrieved.base.repository.get_object_content('lammps.out')
+    steps = [int(line.split()[0]) for line in stdout.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
+    assert steps[-1] >= 300 and 'Loop time' not in stdout  # cut inside the thermo table
+    assert killed.exit_status == 0 and 'unparsed' in killed.outputs.results['compute_variables']
+    assert_same_trajectory(results, reference)
+
+
 def test_volume_responds_to_pressure(lmp_code, beta_structure, classical_potential, reference):
     compressed, _ = run_anneal(lmp_code, beta_structure, classical_potential, TOTAL_STEPS / 1000.0, 20000.0)
     half = TOTAL_STEPS // 20

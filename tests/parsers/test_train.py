@@ -26,6 +26,7 @@ GOOD_METRICS = {
     'wall_time_s': 1.0,
 }
 EXIT_CODES = TrainCalculation.exit_codes
+GARBAGE = bytes(range(256)) * 4  # not UTF-8, not JSON, not a torch archive
 
 
 def parse(computer: orm.Computer, files: dict[str, bytes | str], max_test_rmse: dict | None = None):
@@ -91,8 +92,54 @@ def parse(computer: orm.Computer, files: dict[str, bytes | str], max_test_rmse: 
             EXIT_CODES.ERROR_POTENTIAL_UNREADABLE,
             '',
         ),
+        (
+            {'exit_status': GARBAGE, 'train.err': GARBAGE},
+            EXIT_CODES.ERROR_OUTPUT_FILES_MISSING,
+            'metrics.json',
+        ),
+        ({'exit_status': '1\n', 'train.err': GARBAGE}, EXIT_CODES.ERROR_SCRIPT_FAILED, 'status 1'),
+        (
+            {'exit_status': '0\n', 'potential.pt': b'x', 'parity.png': b'x', 'metrics.json': GARBAGE},
+            EXIT_CODES.ERROR_METRICS_UNREADABLE,
+            'not valid JSON',
+        ),
+        (
+            {'exit_status': '0\n', 'potential.pt': b'x', 'parity.png': b'x', 'metrics.json': b''},
+            EXIT_CODES.ERROR_METRICS_UNREADABLE,
+            'not valid JSON',
+        ),
+        (
+            {'exit_status': '0\n', 'potential.pt': b'x', 'parity.png': b'x', 'metrics.json': '[1.5, 2.0]'},
+            EXIT_CODES.ERROR_METRICS_UNREADABLE,
+            'JSON object',
+        ),
+        (
+            {
+                'exit_status': '0\n',
+                'potential.pt': GARBAGE,
+                'parity.png': b'x',
+                'metrics.json': json.dumps(GOOD_METRICS),
+            },
+            EXIT_CODES.ERROR_POTENTIAL_UNREADABLE,
+            '',
+        ),
     ],
-    ids=['no-outputs', 'killed', 'diverged', 'bad-input', 'crashed', 'truncated-metrics', 'nan-metric', 'bad-model'],
+    ids=[
+        'no-outputs',
+        'killed',
+        'diverged',
+        'bad-input',
+        'crashed',
+        'truncated-metrics',
+        'nan-metric',
+        'bad-model',
+        'garbage-status-and-stderr',
+        'garbage-stderr',
+        'garbage-metrics',
+        'empty-metrics',
+        'metrics-not-object',
+        'garbage-model',
+    ],
 )
 def test_failures_give_exit_codes(aiida_localhost, files, exit_code, message_part):
     _, calcfunction = parse(aiida_localhost, files)

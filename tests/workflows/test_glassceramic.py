@@ -114,7 +114,7 @@ def test_every_stage_needs_its_inputs(codes, aiida_profile):
         GlassCeramicWorkChain.get_builder_from_protocol(
             {'train': codes['train'], 'lammps': codes['lammps']}, crystal, protocol='demo'
         )
-    with pytest.raises(InputValidationError, match=r"`engine_code`: .* runs `glassceramic\.tblite` .*vasp\.vasp"):
+    with pytest.raises(InputValidationError, match=r'`engine_code`: .* runs `glassceramic\.tblite` .*vasp\.vasp'):
         GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='paper')  # paper: VASP
 
     training_set = TrainingSetData(lj_training_set(4, seed=0))

@@ -1,0 +1,160 @@
+"""The tblite parser turns damaged, truncated or foreign output files into exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import ase
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.common.links import LinkType
+from aiida.plugins import ParserFactory
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from aiida_glassceramic.calculations.tblite import TbliteCalculation
+from aiida_glassceramic.engines.tblite_runner import LABELS, RESTART, STATUS, TRAJECTORY, write_frame, write_restart
+from aiida_glassceramic.potentials.dataset import TrainingSet
+
+EXIT_CODES = TbliteCalculation.exit_codes
+GARBAGE = bytes(range(256)) * 4  # not UTF-8, not JSON, not a zip archive, not XYZ
+MD_STEPS = 4
+
+
+def atoms(step: int) -> ase.Atoms:
+    """A labelled 3-atom periodic frame (energy, forces, stress, velocities) that differs with ``step``."""
+    frame = ase.Atoms('LiPS', positions=[[0, 0, 0], [1.5, 0, 0], [0, 1.5 + 0.01 * step, 0]], cell=[6, 6, 6], pbc=True)
+    frame.set_velocities(np.full((3, 3), 0.01 * step))
+    forces = np.array([[0.1, 0, 0], [-0.1, 0, 0], [0, 0, 0]])
+    frame.calc = SinglePointCalculator(frame, energy=-1.0 - step, forces=forces, stress=np.zeros(6))
+    return frame
+
+
+@pytest.fixture(scope='module')
+def md_files(tmp_path_factory) -> dict[str, bytes]:
+    """The files of a complete md run of MD_STEPS steps, written by the runner's own writers."""
+    folder = tmp_path_factory.mktemp('md')
+    for step in range(MD_STEPS + 1):
+        write_frame(atoms(step), folder / TRAJECTORY, step)
+    write_restart(atoms(MD_STEPS), folder / RESTART, MD_STEPS)
+    (folder / STATUS).write_text(json.dumps({'task': 'md', 'steps': MD_STEPS}))
+    return {name: (folder / name).read_bytes() for name in (TRAJECTORY, RESTART, STATUS)}
+
+
+@pytest.fixture(scope='module')
+def labels_file() -> bytes:
+    """labels.npz of two converged single points, as the runner writes it."""
+    buffer = io.BytesIO()
+    arrays = TrainingSet.from_atoms([atoms(0), atoms(1)]).arrays()
+    np.savez(buffer, converged=np.array([True, True]), **arrays)
+    return buffer.getvalue()
+
+
+def parse(computer: orm.Computer, files: dict[str, bytes | str], task: str):
+    """Parse a stored tblite CalcJobNode of ``task`` whose retrieved folder holds ``files``."""
+    node = orm.CalcJobNode(computer=computer, process_type='aiida.calculations:glassceramic.tblite')
+    node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
+    node.set_option('parser_name', 'glassceramic.tblite')
+    parameters = {'task': task, 'md': {'steps': MD_STEPS, 'temperature': 300.0, 'timestep': 1.0}}
+    node.base.links.add_incoming(orm.Dict(parameters).store(), link_type=LinkType.INPUT_CALC, link_label='parameters')
+    node.store()
+    retrieved = orm.FolderData()
+    for name, content in files.items():
+        data = content.encode() if isinstance(content, str) else content
+        retrieved.base.repository.put_object_from_filelike(io.BytesIO(data), name)
+    retrieved.base.links.add_incoming(node, link_type=LinkType.CREATE, link_label='retrieved')
+    retrieved.store()
+    return ParserFactory('glassceramic.tblite').parse_from_node(node)
+
+
+def single_point_status() -> str:
+    return json.dumps({'task': 'single_point', 'converged': [True, True]})
+
+
+def test_complete_outputs_parse(aiida_localhost, md_files, labels_file):
+    """The reference for the damaged cases below: the same files, undamaged, parse."""
+    outputs, calcfunction = parse(aiida_localhost, {STATUS: single_point_status(), LABELS: labels_file}, 'single_point')
+    assert calcfunction.is_finished_ok, calcfunction.exit_message
+    assert len(outputs['labels'].get_array('energies')) == 2
+    outputs, calcfunction = parse(aiida_localhost, md_files, 'md')
+    assert calcfunction.is_finished_ok, calcfunction.exit_message
+    assert outputs['trajectory'].numsteps == MD_STEPS + 1 and outputs['misc']['steps'] == MD_STEPS
+
+
+@pytest.mark.parametrize(
+    ('damage', 'exit_code', 'message_part'),
+    [
+        ({STATUS: GARBAGE}, EXIT_CODES.ERROR_CORRUPT_OUTPUT, STATUS),
+        ({STATUS: '{"task": "single_po'}, EXIT_CODES.ERROR_CORRUPT_OUTPUT, STATUS),
+        ({STATUS: '[1, 2]'}, EXIT_CODES.ERROR_CORRUPT_OUTPUT, 'not a JSON object'),
+        ({LABELS: GARBAGE}, EXIT_CODES.ERROR_CORRUPT_OUTPUT, LABELS),
+        ({LABELS: b''}, EXIT_CODES.ERROR_CORRUPT_OUTPUT, 'EOFError'),
+        ('truncated-labels', EXIT_CODES.ERROR_CORRUPT_OUTPUT, 'BadZipFile'),
+        ('labels-without-converged', EXIT_CODES.ERROR_CORRUPT_OUTPUT, 'KeyError'),
+    ],
+    ids=[
+        'garbage-status',
+        'truncated-status',
+        'status-not-object',
+        'garbage-labels',
+        'empty-labels',
+        'truncated-labels',
+        'labels-without-converged',
+    ],
+)
+def test_damaged_single_point_output(aiida_localhost, labels_file, damage, exit_code, message_part):
+    files = {STATUS: single_point_status(), LABELS: labels_file}
+    if damage == 'truncated-labels':
+        files[LABELS] = labels_file[: len(labels_file) // 2]
+    elif damage == 'labels-without-converged':
+        buffer = io.BytesIO()
+        np.savez(buffer, energies=np.zeros(2))
+        files[LABELS] = buffer.getvalue()
+    else:
+        files.update(damage)
+    outputs, calcfunction = parse(aiida_localhost, files, 'single_point')
+    assert calcfunction.exit_status == exit_code.status
+    assert message_part in calcfunction.exit_message
+    assert not outputs
+
+
+def cut_in_frame(trajectory: bytes, frames: int) -> bytes:
+    """The trajectory cut in the middle of frame number ``frames`` (0-based), after the first atom line."""
+    lines = trajectory.splitlines(keepends=True)
+    per_frame = len(lines) // (MD_STEPS + 1)
+    return b''.join(lines[: frames * per_frame + 3])
+
+
+def test_md_trajectory_cut_inside_a_frame(aiida_localhost, md_files):
+    """A killed run: status missing, the trajectory ends inside frame 3. The complete frames 0-2 and the restart
+    are kept, exit 310."""
+    files = {TRAJECTORY: cut_in_frame(md_files[TRAJECTORY], 3), RESTART: md_files[RESTART]}
+    outputs, calcfunction = parse(aiida_localhost, files, 'md')
+    assert calcfunction.exit_status == EXIT_CODES.ERROR_MD_INCOMPLETE.status
+    assert 'step 2 of 4' in calcfunction.exit_message
+    assert outputs['trajectory'].numsteps == 3
+    np.testing.assert_array_equal(outputs['trajectory'].get_stepids(), [0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ('damage', 'exit_code'),
+    [
+        ({TRAJECTORY: GARBAGE}, EXIT_CODES.ERROR_CORRUPT_OUTPUT),
+        ({TRAJECTORY: b''}, EXIT_CODES.ERROR_CORRUPT_OUTPUT),
+        ({RESTART: GARBAGE}, EXIT_CODES.ERROR_CORRUPT_OUTPUT),
+        ({RESTART: b'PK\x03\x04'}, EXIT_CODES.ERROR_CORRUPT_OUTPUT),
+        ({STATUS: GARBAGE}, EXIT_CODES.ERROR_CORRUPT_OUTPUT),
+    ],
+    ids=['garbage-trajectory', 'empty-trajectory', 'garbage-restart', 'truncated-restart', 'garbage-status'],
+)
+def test_damaged_md_output(aiida_localhost, md_files, damage, exit_code):
+    outputs, calcfunction = parse(aiida_localhost, {**md_files, **damage}, 'md')
+    assert calcfunction.exit_status == exit_code.status, calcfunction.exit_message
+    assert 'misc' not in outputs
+
+
+def test_no_status_and_garbage_scheduler_stderr(aiida_localhost):
+    outputs, calcfunction = parse(aiida_localhost, {'_scheduler-stderr.txt': GARBAGE}, 'single_point')
+    assert calcfunction.exit_status == EXIT_CODES.ERROR_NO_OUTPUT.status
+    assert not outputs

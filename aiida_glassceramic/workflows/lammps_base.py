@@ -165,11 +165,15 @@ def data_file_node(structure: orm.StructureData, elements: list[str]) -> orm.Sin
 # -- one restartable calculation ------------------------------------------------------------------------------------
 
 
-def validate_timestep_remedy(value: orm.Float, _=None) -> str | None:
+def validate_timestep_remedy(value: orm.Float, _=None, name: str = 'timestep_remedy') -> str | None:
     """The factor must be 1/k for a whole k >= 1 (k = 1 switches the remedy off)."""
-    factor = value.value
-    if not 0.0 < factor <= 1.0 or not math.isclose(1.0 / factor, round(1.0 / factor), rel_tol=1e-9):
-        return f'`timestep_remedy` = {factor}: give 1/k for a whole k (0.5, 0.25, ...; 1 switches the remedy off)'
+    factor = value.value if isinstance(value, orm.Float) else value
+    if (
+        not isinstance(factor, int | float)
+        or not 0.0 < factor <= 1.0
+        or not math.isclose(1.0 / factor, round(1.0 / factor), rel_tol=1e-9)
+    ):
+        return f'`{name}` = {factor!r}: give 1/k for a whole k (0.5, 0.25, ...; 1 switches the remedy off)'
     return None
 
 
@@ -367,6 +371,9 @@ class LammpsWorkChain(WorkChain):
         for name, structure in structures:
             if message := overlapping_atoms(structure, name):
                 return message
+        remedy = inputs['parameters'].get_dict().get('timestep_remedy', 0.5)
+        if message := validate_timestep_remedy(remedy, name='parameters.timestep_remedy'):
+            return message
         return check_species(structures, inputs['potential']) or cls.validate_parameters(
             inputs['parameters'].get_dict()
         )
@@ -431,6 +438,7 @@ class LammpsWorkChain(WorkChain):
             lammps=inputs,
             required_files=orm.List(retrieve),
             max_iterations=self.inputs.max_iterations,
+            timestep_remedy=orm.Float(self.inputs.parameters.get('timestep_remedy', 0.5)),
             metadata={'call_link_label': label},
         )
         self.report(f'launched LammpsBaseWorkChain<{node.pk}> for {label}')

@@ -100,6 +100,7 @@ def test_paper_diffusion_vdos_relax(lmp_code, beta_structure, classical_potentia
         (AnnealWorkChain, {'anneal': {'chunk_ps': 2.0, 'total_ps': 1.0}}, 'chunk_ps'),
         (AnnealWorkChain, {'anneal': {'chunk_ps': 0.0005}}, 'anneal.chunk_ps'),
         (MeltQuenchWorkChain, {'melt_quench': {'cooling_rate_k_per_ps': -4.0}}, 'cooling_rate_k_per_ps'),
+        (AnnealWorkChain, {'common': {'timestep_remedy': 0.3}}, '`parameters.timestep_remedy` = 0.3: give 1/k'),
     ],
 )
 def test_bad_parameters(lmp_code, beta_structure, classical_potential, *, workflow, overrides, message):

@@ -188,6 +188,20 @@ def test_blow_up_at_half_the_timestep_too_ends_with_311(lmp_code, beta_structure
     assert f'LammpsBaseWorkChain<{run.pk}>' in node.exit_message
 
 
+def test_protocol_without_remedy_ends_with_311_at_once(lmp_code, beta_structure, classical_potential):
+    """``common.timestep_remedy: 1`` in the protocol reaches the base work chain: no rerun, exit 311."""
+    overrides = anneal_overrides(timestep_fs=40.0, temperature=600.0, steps=100, chunk_steps=100, snapshot_steps=100)
+    overrides['common']['timestep_remedy'] = 1.0
+    builder = AnnealWorkChain.get_builder_from_protocol(
+        lmp_code, beta_structure, classical_potential, protocol='demo', overrides=overrides
+    )
+    _, node = run_get_node(builder)
+    run = chunk_runs(node)['chunk_0000']
+    assert node.exit_status == RUN_FAILED and run.exit_status == UNSTABLE
+    assert run.inputs.timestep_remedy.value == 1.0
+    assert len(calculations(run)) == 1 and '`timestep_remedy` is 1' in run.exit_message
+
+
 def test_minimisation_blow_up_ends_with_311_at_once(lmp_code, beta_atoms, classical_potential):
     """An energy minimisation of two atoms on one site: infinite energy, non-numeric pressure. It has no timestep to
     refine: exit 311 after its one calculation, saying why. (The MD work chains refuse such a structure before they

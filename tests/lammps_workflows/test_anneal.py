@@ -48,6 +48,14 @@ def calculations(node) -> dict[str, list[orm.CalcJobNode]]:
     }
 
 
+def wrapper_code(aiida_code_installed, wrapper):
+    """A ``lammps.raw`` code running the shell script ``wrapper`` (made executable) in place of ``lmp``."""
+    wrapper.chmod(0o755)
+    return aiida_code_installed(
+        label=wrapper.name, filepath_executable=str(wrapper), default_calc_job_plugin='lammps.raw', prepend_text=PREPEND
+    )
+
+
 @pytest.fixture
 def reference(lmp_code, beta_structure, classical_potential):
     """One uninterrupted run of all steps."""
@@ -97,13 +105,7 @@ def test_killed_chunk_is_rerun(tmp_path, aiida_code_installed, beta_structure, c
         'fi\n'
         f'exec {LMP} "$@"\n'
     )
-    wrapper.chmod(0o755)
-    code = aiida_code_installed(
-        label='lmp-killed-once',
-        filepath_executable=str(wrapper),
-        default_calc_job_plugin='lammps.raw',
-        prepend_text=PREPEND,
-    )
+    code = wrapper_code(aiida_code_installed, wrapper)
     results, node = run_anneal(code, beta_structure, classical_potential, chunk_ps=0.2)
     runs = calculations(node)
     assert {label: len(calcs) for label, calcs in runs.items()} == {'chunk_0000': 1, 'chunk_0001': 2, 'chunk_0002': 1}
@@ -135,13 +137,7 @@ def test_chunk_killed_inside_its_thermo_table_is_rerun(
         'fi\n'
         f'exec {LMP} "$@"\n'
     )
-    wrapper.chmod(0o755)
-    code = aiida_code_installed(
-        label='lmp-killed-in-table',
-        filepath_executable=str(wrapper),
-        default_calc_job_plugin='lammps.raw',
-        prepend_text=PREPEND,
-    )
+    code = wrapper_code(aiida_code_installed, wrapper)
     results, node = run_anneal(code, beta_structure, classical_potential, chunk_ps=0.2)
     runs = calculations(node)
     assert {label: len(calcs) for label, calcs in runs.items()} == {'chunk_0000': 1, 'chunk_0001': 2, 'chunk_0002': 1}

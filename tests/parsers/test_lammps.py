@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from aiida import orm
-from aiida.common.links import LinkType
-from aiida.plugins import CalculationFactory, ParserFactory
+from aiida.plugins import CalculationFactory
+
+from tests.parsers.retrieved import parse_files
 
 EXIT_CODES = CalculationFactory('lammps.raw').exit_codes
 GARBAGE = bytes(range(256)) * 4
@@ -43,17 +42,7 @@ def complete() -> str:
 
 
 def parse(computer: orm.Computer, files: dict[str, bytes | str]):
-    node = orm.CalcJobNode(computer=computer, process_type='aiida.calculations:lammps.raw')
-    node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
-    node.set_option('parser_name', 'glassceramic.lammps')
-    node.store()
-    retrieved = orm.FolderData()
-    for name, content in files.items():
-        data = content.encode() if isinstance(content, str) else content
-        retrieved.base.repository.put_object_from_filelike(io.BytesIO(data), name)
-    retrieved.base.links.add_incoming(node, link_type=LinkType.CREATE, link_label='retrieved')
-    retrieved.store()
-    return ParserFactory('glassceramic.lammps').parse_from_node(node)
+    return parse_files(computer, 'lammps.raw', 'glassceramic.lammps', files)
 
 
 def test_complete_output_is_parsed_as_upstream(aiida_localhost):

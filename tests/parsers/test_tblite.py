@@ -9,13 +9,12 @@ import ase
 import numpy as np
 import pytest
 from aiida import orm
-from aiida.common.links import LinkType
-from aiida.plugins import ParserFactory
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
 from aiida_glassceramic.engines.tblite_runner import LABELS, RESTART, STATUS, TRAJECTORY, write_frame, write_restart
 from aiida_glassceramic.potentials.dataset import TrainingSet
+from tests.parsers.retrieved import parse_files
 
 EXIT_CODES = TbliteCalculation.exit_codes
 GARBAGE = bytes(range(256)) * 4  # not UTF-8, not JSON, not a zip archive, not XYZ
@@ -53,19 +52,10 @@ def labels_file() -> bytes:
 
 def parse(computer: orm.Computer, files: dict[str, bytes | str], task: str):
     """Parse a stored tblite CalcJobNode of ``task`` whose retrieved folder holds ``files``."""
-    node = orm.CalcJobNode(computer=computer, process_type='aiida.calculations:glassceramic.tblite')
-    node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
-    node.set_option('parser_name', 'glassceramic.tblite')
     parameters = {'task': task, 'md': {'steps': MD_STEPS, 'temperature': 300.0, 'timestep': 1.0}}
-    node.base.links.add_incoming(orm.Dict(parameters).store(), link_type=LinkType.INPUT_CALC, link_label='parameters')
-    node.store()
-    retrieved = orm.FolderData()
-    for name, content in files.items():
-        data = content.encode() if isinstance(content, str) else content
-        retrieved.base.repository.put_object_from_filelike(io.BytesIO(data), name)
-    retrieved.base.links.add_incoming(node, link_type=LinkType.CREATE, link_label='retrieved')
-    retrieved.store()
-    return ParserFactory('glassceramic.tblite').parse_from_node(node)
+    return parse_files(
+        computer, 'glassceramic.tblite', 'glassceramic.tblite', files, {'parameters': orm.Dict(parameters)}
+    )
 
 
 def single_point_status() -> str:

@@ -1,15 +1,13 @@
 """The training parser turns broken or incomplete retrieved folders into the right exit codes, never a traceback."""
 
-import io
 import json
 
 import pytest
 from aiida import orm
-from aiida.common.links import LinkType
-from aiida.plugins import ParserFactory
 
 from aiida_glassceramic.calculations.train import TrainCalculation
 from tests.calculations.lj_training_set import SMALL_DESCRIPTOR
+from tests.parsers.retrieved import parse_files
 
 GOOD_METRICS = {
     'rmse_energy_train': 1.5,
@@ -31,20 +29,8 @@ GARBAGE = bytes(range(256)) * 4  # not UTF-8, not JSON, not a torch archive
 
 def parse(computer: orm.Computer, files: dict[str, bytes | str], max_test_rmse: dict | None = None):
     """Parse a stored training CalcJobNode whose retrieved folder holds ``files``; return outputs and parser node."""
-    node = orm.CalcJobNode(computer=computer, process_type='aiida.calculations:glassceramic.train')
-    node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
-    node.set_option('parser_name', 'glassceramic.train')
-    if max_test_rmse is not None:
-        bounds = orm.Dict(max_test_rmse).store()
-        node.base.links.add_incoming(bounds, link_type=LinkType.INPUT_CALC, link_label='max_test_rmse')
-    node.store()
-    retrieved = orm.FolderData()
-    for name, content in files.items():
-        data = content.encode() if isinstance(content, str) else content
-        retrieved.base.repository.put_object_from_filelike(io.BytesIO(data), name)
-    retrieved.base.links.add_incoming(node, link_type=LinkType.CREATE, link_label='retrieved')
-    retrieved.store()
-    return ParserFactory('glassceramic.train').parse_from_node(node)
+    inputs = {} if max_test_rmse is None else {'max_test_rmse': orm.Dict(max_test_rmse)}
+    return parse_files(computer, 'glassceramic.train', 'glassceramic.train', files, inputs)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 The same work chain drives VASP (aiida-vasp's ``vasp.vasp``) or the embedded GFN1-xTB engine (tblite). Conditions
 run in parallel and independently; a killed AIMD continues from its last structure and velocities; a static point
 that does not converge is left out of the training set and named in the report. At most ``max_concurrent`` jobs
-are in flight at any time.
+are in flight at any time, as a sliding window: the work chain waits for the oldest job in flight, takes in every job
+that has ended by then and fills the free places from the queue.
 """
 
 from __future__ import annotations
@@ -238,16 +239,18 @@ class ReferenceDataWorkChain(WorkChain):
         return int(self.ctx.parameters['static']['max_concurrent'])
 
     def md_to_run(self) -> bool:
-        return any(condition['state'] == 'queued' for condition in self.ctx.md)
+        return any(condition['state'] in ('queued', 'running') for condition in self.ctx.md)
 
     def run_md(self):
-        queued = [index for index, condition in enumerate(self.ctx.md) if condition['state'] == 'queued']
-        for index in queued[: self.cap()]:
-            condition = self.ctx.md[index]
+        """Fill the free places of the window from the queue, then wait for the oldest AIMD job in flight."""
+        running = [condition for condition in self.ctx.md if condition['state'] == 'running']
+        queued = [condition for condition in self.ctx.md if condition['state'] == 'queued']
+        for condition in queued[: max(0, self.cap() - len(running))]:
             node = self.submit_md(condition)
-            condition['state'], condition['job'] = 'running', f'md_{index}_{condition["restarts"]}'
+            condition['state'], condition['job'] = 'running', node.uuid
             self.ctx.counts['md_jobs'] += 1
-            self.to_context(**{condition['job']: node})
+            running.append(condition)
+        self.to_context(oldest=orm.load_node(running[0]['job']))
 
     def submit_md(self, condition: dict):
         md = self.ctx.parameters['md']
@@ -291,10 +294,13 @@ class ReferenceDataWorkChain(WorkChain):
         return self.submit(WorkflowFactory('vasp.vasp'), **inputs, metadata=metadata)
 
     def inspect_md(self):
+        """Take in every AIMD job that has ended (the oldest one at least); the others stay in flight."""
         for condition in self.ctx.md:
             if condition['state'] != 'running':
                 continue
-            node = self.ctx[condition['job']]
+            node = orm.load_node(condition['job'])
+            if not node.is_terminated:
+                continue
             calc = node if self.ctx.engine == 'tblite' else _last_calcjob(node)
             restart = self.collect_segment(condition, calc)
             if node.is_finished_ok:
@@ -305,6 +311,7 @@ class ReferenceDataWorkChain(WorkChain):
                 condition['restarts'] += 1
                 condition['restart'] = restart
                 condition['state'] = 'queued'
+                self.ctx.md.append(self.ctx.md.pop(self.ctx.md.index(condition)))  # to the end of the queue
                 self.ctx.counts['md_restarts'] += 1
                 self.report(f'{condition["label"]}: {reason}; continuing from step {condition["steps_done"]}')
             else:
@@ -336,7 +343,7 @@ class ReferenceDataWorkChain(WorkChain):
             return self.exit_codes.ERROR_ALL_MD_FAILED
         md, screening = self.ctx.parameters['md'], self.ctx.parameters['screening']
         elements = sorted(set().union(*(set(s.get_symbols_set()) for s in self.inputs.structures.values())))
-        self.ctx.static_queue, snapshots, kept = [], 0, 0
+        self.ctx.static_queue, self.ctx.static_running, snapshots, kept = [], [], 0, 0
         per_job = int(self.ctx.parameters['static'].get('structures_per_job', 1))
         for condition in done:
             parameters = {
@@ -362,11 +369,12 @@ class ReferenceDataWorkChain(WorkChain):
     # ---- static labels ----
 
     def static_to_run(self) -> bool:
-        return bool(self.ctx.static_queue)
+        return bool(self.ctx.static_queue or self.ctx.static_running)
 
     def run_static(self):
-        batch, self.ctx.static_queue = self.ctx.static_queue[: self.cap()], self.ctx.static_queue[self.cap() :]
-        self.ctx.static_running = []
+        """Fill the free places of the window from the queue, then wait for the oldest static job in flight."""
+        free = max(0, self.cap() - len(self.ctx.static_running))
+        batch, self.ctx.static_queue = self.ctx.static_queue[:free], self.ctx.static_queue[free:]
         for item in batch:
             structures = orm.load_node(item['batch'])
             metadata = {'call_link_label': 'static'}
@@ -384,15 +392,18 @@ class ReferenceDataWorkChain(WorkChain):
                     self.inputs.code, structures, self.ctx.parameters['vasp'], item['cell_size'], self.ctx.options
                 )
                 node = self.submit(WorkflowFactory('vasp.vasp'), **inputs, metadata=metadata)
-            key = f'static_{self.ctx.counts["static_jobs"]}'
             self.ctx.counts['static_jobs'] += 1
-            self.ctx.static_running.append({'job': key, 'batch': item['batch']})
-            self.to_context(**{key: node})
+            self.ctx.static_running.append({'job': node.uuid, 'batch': item['batch']})
+        self.to_context(oldest=orm.load_node(self.ctx.static_running[0]['job']))
 
     def inspect_static(self):
-        vasp_points = {}
+        """Take in every static job that has ended (the oldest one at least); the others stay in flight."""
+        vasp_points, running = {}, []
         for item in self.ctx.static_running:
-            node = self.ctx[item['job']]
+            node = orm.load_node(item['job'])
+            if not node.is_terminated:
+                running.append(item)
+                continue
             if self.ctx.engine == 'tblite':
                 if 'labels' in node.outputs:
                     self.ctx.label_sets.append(node.outputs.labels.uuid)
@@ -409,6 +420,7 @@ class ReferenceDataWorkChain(WorkChain):
                 self.exclude(f'structure <{orm.load_node(item["batch"]).pk}>', node)
         if vasp_points:
             self.ctx.label_sets.append(vasp_labels(**vasp_points).uuid)
+        self.ctx.static_running = running
 
     def exclude(self, what: str, node) -> None:
         message = f'{what}: not converged or failed in {node.process_label}<{node.pk}> (exit {node.exit_status})'

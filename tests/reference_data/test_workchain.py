@@ -49,7 +49,7 @@ def test_tblite_reference_data(tblite_code):
 def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_environment):
     """Stand-in VASP: killed AIMD continue with velocities, an unconverged static point is excluded,
     a condition without output fails alone; parsed labels equal the stand-in's Lennard-Jones values."""
-    stand_in_environment(kill_at_step=3, unconverged_static_natoms=15, no_output_natoms=13)
+    stand_in_environment(kill_at_step=3, unconverged_static_natoms=15, no_output_natoms=13, slow_natoms='15:15')
     overrides = {
         'conditions': {'defects': ['pristine', 'li_vacancy', 'li2s_vacancy'], 'temperatures': [900]},
         'md': {'steps': 8, 'snapshot_fraction': 0.25, 'max_restarts': 1},
@@ -68,6 +68,18 @@ def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_en
     assert report['md_restarts'] == 2  # pristine and Li vacancy were killed at step 3 and continued
     assert report['snapshots'] == 4  # steps 4 and 8 of the two surviving conditions
     assert report['excluded'] == 2  # the 15-atom (Li vacancy) static points never converge
+    assert report['md_jobs'] == 5 and report['static_jobs'] == 4
+    for label in ('aimd', 'static'):
+        jobs = [link.node for link in node.base.links.get_outgoing(link_label_filter=label).all()]
+        assert len(jobs) == report[f'{label.replace("aimd", "md")}_jobs']
+        assert max(in_flight_at_start(job, jobs) for job in jobs) == 2, f'{label}: at most max_concurrent in flight'
+    # a sliding window: the 13-atom AIMD fails at once and the pristine one takes its place while the Li vacancy
+    # (15 atoms, held back 15 s) still runs its first segment
+    aimd = sorted((link.node for link in node.base.links.get_outgoing(link_label_filter='aimd').all()), key=ctime)
+    first_segment = {}
+    for job in aimd:
+        first_segment.setdefault(len(job.inputs.structure.sites), job)
+    assert first_segment[16].ctime < first_segment[15].mtime, 'pristine waited for the Li vacancy: rounds, no window'
     labels = results['training_set'].get_training_set()
     assert labels.natoms.tolist() == [16, 16]
     calculator = LennardJones(sigma=1.8, epsilon=0.02, rc=4.5, smooth=True)
@@ -77,6 +89,15 @@ def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_en
         np.testing.assert_allclose(energy, reference.get_potential_energy(), atol=1e-7)
         np.testing.assert_allclose(atoms.get_forces(), reference.get_forces(), atol=1e-7)
         np.testing.assert_allclose(atoms.get_stress(), reference.get_stress(), atol=1e-7)
+
+
+def ctime(node: orm.Node):
+    return node.ctime
+
+
+def in_flight_at_start(job: orm.ProcessNode, jobs: list[orm.ProcessNode]) -> int:
+    """How many of ``jobs`` had been submitted and not yet ended when ``job`` was submitted (itself included)."""
+    return sum(other.ctime <= job.ctime < other.mtime for other in jobs)
 
 
 def count_processes() -> int:

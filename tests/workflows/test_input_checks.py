@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import numpy as np
 import pytest
@@ -68,13 +69,18 @@ def test_overlapping_atoms_are_refused_before_submission(codes):
     assert count_processes() == before
 
 
-def test_codes_by_label_and_bad_codes(codes):
+def test_codes_by_label_and_bad_codes(codes, package_code):
     crystal = orm.StructureData(ase=read_crystal('beta'))
-    labels = {key: code.full_label for key, code in codes.items()}
+    executables = {'reference': 'glassceramic-tblite', 'train': 'glassceramic-train', 'lammps': 'glassceramic-lmp'}
+    unique = {key: package_code(name, label=f'{name}-{uuid.uuid4().hex[:8]}') for key, name in executables.items()}
+    labels = {key: code.full_label for key, code in unique.items()}
     builder = GlassCeramicWorkChain.get_builder_from_protocol(labels, crystal, protocol='demo')
-    assert builder.lammps_code.pk == codes['lammps'].pk
-    assert builder.train.train.code.pk == codes['train'].pk
-    assert builder.reference.code.pk == codes['reference'].pk
+    assert builder.lammps_code.pk == unique['lammps'].pk
+    assert builder.train.train.code.pk == unique['train'].pk
+    assert builder.reference.code.pk == unique['reference'].pk
+    pks = {key: code.pk for key, code in unique.items()}
+    by_pk = GlassCeramicWorkChain.get_builder_from_protocol(pks, crystal, protocol='demo')
+    assert by_pk.lammps_code.pk == pks['lammps']
 
     with pytest.raises(InputValidationError, match=re.escape('`codes.lammps`: no code `no-such-code@localhost`')):
         GlassCeramicWorkChain.get_builder_from_protocol(

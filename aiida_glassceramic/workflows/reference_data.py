@@ -222,6 +222,7 @@ class ReferenceDataWorkChain(WorkChain):
                             'steps_done': 0,
                             'restarts': 0,
                             'restart': None,
+                            'position': len(self.ctx.md),
                             'state': 'queued',
                         }
                     )
@@ -232,7 +233,8 @@ class ReferenceDataWorkChain(WorkChain):
             'md_restarts': 0,
         }
         self.ctx.excluded = []
-        self.ctx.label_sets = []
+        self.ctx.label_sets = []  # [static job index, labels] in the order the jobs end
+        self.ctx.vasp_points = []  # [static job index, structure, misc] of the converged VASP points
         self.report(f'{len(self.ctx.md)} AIMD conditions with the {self.ctx.engine} engine')
 
     def cap(self) -> int:
@@ -337,7 +339,8 @@ class ReferenceDataWorkChain(WorkChain):
     # ---- snapshots and screening ----
 
     def screen(self):
-        done = [condition for condition in self.ctx.md if condition['state'] == 'done']
+        # in the order of the grid, whatever order the jobs ended in: the training set is the same on every run
+        done = sorted((c for c in self.ctx.md if c['state'] == 'done'), key=lambda condition: condition['position'])
         self.ctx.counts['md_failed'] = len(self.ctx.md) - len(done)
         if not done:
             return self.exit_codes.ERROR_ALL_MD_FAILED
@@ -360,7 +363,8 @@ class ReferenceDataWorkChain(WorkChain):
             kept += result['screening']['kept']
             batches = split_structures(result['structures'], orm.Int(per_job), orm.Bool(self.ctx.engine == 'vasp'))
             self.ctx.static_queue.extend(
-                {'batch': batches[name].uuid, 'cell_size': condition['cell_size']} for name in sorted(batches)
+                {'batch': batches[name].uuid, 'cell_size': condition['cell_size'], 'index': len(self.ctx.static_queue)}
+                for name in sorted(batches)
             )
         self.ctx.counts.update({'snapshots': snapshots, 'kept_after_screening': kept, 'static_jobs': 0})
         self.report(f'{snapshots} snapshots, {kept} kept after screening, {len(self.ctx.static_queue)} static jobs')
@@ -393,12 +397,12 @@ class ReferenceDataWorkChain(WorkChain):
                 )
                 node = self.submit(WorkflowFactory('vasp.vasp'), **inputs, metadata=metadata)
             self.ctx.counts['static_jobs'] += 1
-            self.ctx.static_running.append({'job': node.uuid, 'batch': item['batch']})
+            self.ctx.static_running.append({'job': node.uuid, 'batch': item['batch'], 'index': item['index']})
         self.to_context(oldest=orm.load_node(self.ctx.static_running[0]['job']))
 
     def inspect_static(self):
         """Take in every static job that has ended (the oldest one at least); the others stay in flight."""
-        vasp_points, running = {}, []
+        running = []
         for item in self.ctx.static_running:
             node = orm.load_node(item['job'])
             if not node.is_terminated:
@@ -406,20 +410,16 @@ class ReferenceDataWorkChain(WorkChain):
                 continue
             if self.ctx.engine == 'tblite':
                 if 'labels' in node.outputs:
-                    self.ctx.label_sets.append(node.outputs.labels.uuid)
+                    self.ctx.label_sets.append([item['index'], node.outputs.labels.uuid])
                 unconverged = node.outputs.misc['unconverged'] if 'misc' in node.outputs else None
                 if unconverged is None and not node.is_finished_ok:
                     unconverged = list(range(len(orm.load_node(item['batch']).get_array('natoms'))))
                 for index in unconverged or []:
                     self.exclude(f'structure {index} of structure set <{orm.load_node(item["batch"]).pk}>', node)
             elif node.is_finished_ok:
-                key = f'{len(self.ctx.label_sets):05d}_{len(vasp_points) // 2:05d}'
-                vasp_points[f'structure_{key}'] = orm.load_node(item['batch'])
-                vasp_points[f'misc_{key}'] = node.outputs.misc
+                self.ctx.vasp_points.append([item['index'], item['batch'], node.outputs.misc.uuid])
             else:
                 self.exclude(f'structure <{orm.load_node(item["batch"]).pk}>', node)
-        if vasp_points:
-            self.ctx.label_sets.append(vasp_labels(**vasp_points).uuid)
         self.ctx.static_running = running
 
     def exclude(self, what: str, node) -> None:
@@ -429,14 +429,21 @@ class ReferenceDataWorkChain(WorkChain):
 
     def results(self):
         self.ctx.counts['excluded'] = len(self.ctx.excluded)
-        self.ctx.counts['excluded_points'] = self.ctx.excluded
-        self.ctx.counts['failed_conditions'] = [
+        self.ctx.counts['excluded_points'] = sorted(self.ctx.excluded)
+        self.ctx.counts['failed_conditions'] = sorted(
             f'{c["label"]}: {c.get("reason")}' for c in self.ctx.md if c['state'] == 'failed'
-        ]
+        )
+        if self.ctx.vasp_points:
+            points = {}
+            for index, structure, misc in self.ctx.vasp_points:
+                points[f'structure_{index:06d}'] = orm.load_node(structure)
+                points[f'misc_{index:06d}'] = orm.load_node(misc)
+            self.ctx.label_sets.append([0, vasp_labels(**points).uuid])
         if not self.ctx.label_sets:
             self.out('report', summarize(orm.Dict(self.ctx.counts)))
             return self.exit_codes.ERROR_NO_LABELS
-        sets = {f'set_{index:05d}': orm.load_node(uuid) for index, uuid in enumerate(self.ctx.label_sets)}
+        # named by the static job's place in the queue: the same training set whatever order the jobs ended in
+        sets = {f'set_{index:06d}': orm.load_node(uuid) for index, uuid in self.ctx.label_sets}
         training_set = merge_training_sets(**sets)
         self.ctx.counts['labelled'] = training_set.num_structures
         self.out('training_set', training_set)

@@ -23,8 +23,12 @@ def plugin() -> Path:
     return ensure_plugin()
 
 
-def test_descriptor(cutoff_function: str = 'cos', cutoff: float = 5.0) -> SymmetryFunctionParameters:
-    """Every kind of function: radial, wide by moments (rs = 0 and not), narrow and non-integer wide by triplets."""
+def test_descriptor(
+    cutoff_function: str = 'cos', cutoff: float = 5.0, triplet_zeta: float = 9.0
+) -> SymmetryFunctionParameters:
+    """Every kind of function: radial, wide by moments (rs = 0 and not), narrow and wide (``triplet_zeta``, not
+    separable) by triplets. A non-integer ``triplet_zeta`` gives NaN at collinear triplets (1 + lambda cos rounds
+    below 0), so perfect crystals use an integer one."""
     return SymmetryFunctionParameters(
         elements=ELEMENTS,
         cutoff=cutoff,
@@ -36,7 +40,7 @@ def test_descriptor(cutoff_function: str = 'cos', cutoff: float = 5.0) -> Symmet
             AngularFunction(0.05, 2.0, -1.0, 0.5, 'wide'),
             AngularFunction(0.03, 1.0, 1.0, kind='narrow'),
             AngularFunction(0.05, 4.0, -1.0, 0.3, 'narrow'),
-            AngularFunction(0.02, 2.5, 1.0, kind='wide'),
+            AngularFunction(0.02, triplet_zeta, 1.0, kind='wide'),
         ),
         cutoff_function=cutoff_function,
     )

@@ -169,13 +169,16 @@ void PairGlassCeramic::init_style()
   if (domain->dimension != 3 || !domain->xperiodic || !domain->yperiodic || !domain->zperiodic)
     error->all(FLERR, "Pair style glassceramic requires a periodic box in x, y and z (boundary p p p)");
   if (force->newton_pair == 0) error->all(FLERR, "Pair style glassceramic requires newton pair on");
+  // a type's mass must be that of its element (5 %) and closer to it than to any other element of the file
   if (atom->mass && atom->mass_setflag)
     for (int i = 1; i <= atom->ntypes; ++i) {
       if (map[i] < 0 || !atom->mass_setflag[i]) continue;
-      const double expected = model.masses[map[i]];
-      if (std::fabs(atom->mass[i] - expected) > MASS_TOLERANCE * expected)
+      const double mass = atom->mass[i], expected = model.masses[map[i]];
+      bool wrong = std::fabs(mass - expected) > MASS_TOLERANCE * expected;
+      for (double other : model.masses) wrong |= std::fabs(mass - other) < std::fabs(mass - expected);
+      if (wrong)
         error->all(FLERR, "Pair coeff for glassceramic: atom type {} has mass {} but pair_coeff maps it to {} "
-                          "(mass {}): give the elements of the atom types in order", i, atom->mass[i],
+                          "(mass {}): give the elements of the atom types in order", i, mass,
                    model.elements[map[i]], expected);
     }
   neighbor->add_request(this, NeighConst::REQ_FULL);

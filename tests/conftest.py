@@ -13,10 +13,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.services import POSTGRES, RABBITMQ, create_database, drop_database
 
 pytest_plugins = ['aiida.tools.pytest_fixtures']
+
+# a bounded number of examples in the normal test command; derandomised (a fixed seed) in CI
+settings.register_profile(
+    'glassceramic',
+    max_examples=60,
+    deadline=None,
+    derandomize=bool(os.environ.get('CI')),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.load_profile('glassceramic')
 
 BIN = Path(sys.executable).parent
 CODE_PREPEND = f'export LD_LIBRARY_PATH={BIN.parent / "lib"}:$LD_LIBRARY_PATH\nexport OMP_NUM_THREADS=1'

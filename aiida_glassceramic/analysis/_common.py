@@ -1,7 +1,8 @@
-"""Helpers shared by the analyses: species selection and frame handling."""
+"""Helpers shared by the analyses: species selection, frame handling and checks of numeric parameters."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import ase
@@ -37,3 +38,18 @@ def periodic_cell(atoms: ase.Atoms) -> np.ndarray:
     if abs(np.linalg.det(cell)) < 1e-9:
         raise AnalysisError(f'structure {atoms.get_chemical_formula()}: zero cell volume; give the periodic cell')
     return cell
+
+
+def check_count(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int if it is a whole number >= ``minimum``, else an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise AnalysisError(f'{name} `{value!r}`: must be a whole number >= {minimum}')
+    return int(value)
+
+
+def check_range(name: str, value, low: float, high: float = np.inf, unit: str = 'A') -> float:
+    """``value`` as a float if ``low <= value <= high``, else an error naming ``name`` and the range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+        bound = f'>= {low}' if high == np.inf else f'between {low} and {high}'
+        raise AnalysisError(f'{name} `{value!r}`: must be a number {bound} ({unit})')
+    return float(value)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import ase
 import numpy as np
 
-from ._common import species_mask
+from ..descriptors.periodic import fractional_coordinates, wrap_fractional
+from ._common import check_count, species_mask
 from .errors import AnalysisError
 from .unwrap import Unwrapper
 
@@ -56,12 +57,11 @@ def displacement_map(
 
     :param stride: frames between window starts; default ``window`` (consecutive, non-overlapping windows).
     """
-    stride = window if stride is None else stride
-    bins = tuple(int(b) for b in bins)
-    if window < 1 or stride < 1:
-        raise AnalysisError(f'window `{window}`, stride `{stride}`: need positive numbers of frames')
-    if len(bins) != 3 or min(bins) < 1 or axis not in (0, 1, 2):
+    window = check_count('window', window)
+    stride = window if stride is None else check_count('stride', stride)
+    if len(bins) != 3 or axis not in (0, 1, 2):
         raise AnalysisError(f'bins `{bins}`, axis `{axis}`: need three positive bin counts and axis 0, 1 or 2')
+    bins = tuple(check_count('bins', b) for b in bins)
     amplitude_sum, counts = np.zeros(bins), np.zeros(bins, dtype=np.int64)
     history: deque = deque(maxlen=window + 1)
     unwrap, nframes = None, 0
@@ -70,7 +70,7 @@ def displacement_map(
         if unwrap is None:
             unwrap = Unwrapper(species_mask(atoms.get_chemical_symbols(), species))
         unwrapped = unwrap(atoms).copy()
-        fractional = atoms.get_scaled_positions(wrap=True)[unwrap.mask]
+        fractional, _ = wrap_fractional(fractional_coordinates(atoms.positions[unwrap.mask], atoms.cell.array))
         history.append((unwrapped, fractional))
         if len(history) == window + 1 and (nframes - window) % stride == 0:
             start, start_fractional = history[0]

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 import ase
 import numpy as np
 
-from ._common import periodic_cell, species_mask
+from ._common import check_range, periodic_cell, species_mask
 from .errors import AnalysisError
 from .neighbours import neighbour_list
 
 KERNEL_BINS = 3
+MIN_CUTOFF = 2.0  # A: shorter than the P-S bond and the first shells, the integral would see no structure
+MIN_GRID_POINTS = 10  # r_m / sigma: g(r) needs a grid that resolves at least a few peaks
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,14 @@ def entropy_fingerprint(
 ) -> EntropyFingerprint:
     """Pair entropy of the atoms of ``species`` (paper: P, r_m = 10 A, sigma = 0.1 A, r_a = 9 A).
 
-    :param average_cutoff: radius r_a of the local average (A); ``None`` or 0 for no averaging.
+    :param cutoff: r_m (A), at least ``MIN_CUTOFF`` and ``MIN_GRID_POINTS`` sigma.
+    :param average_cutoff: radius r_a of the local average (A), positive; ``None`` for no averaging.
     :param sublattice: build g(r) from the atoms of ``species`` only (default) or from all atoms.
     """
-    if not sigma > 0 or not cutoff > sigma:
-        raise AnalysisError(f'sigma `{sigma}`, cutoff `{cutoff}`: need 0 < sigma < cutoff (A)')
+    cutoff = check_range('cutoff', cutoff, MIN_CUTOFF)
+    sigma = check_range('sigma', sigma, 1e-3, cutoff / MIN_GRID_POINTS)
+    if average_cutoff is not None:
+        average_cutoff = check_range('average_cutoff', average_cutoff, 1e-3, unit='A; None for no averaging')
     cell = periodic_cell(atoms)
     centres = species_mask(atoms.get_chemical_symbols(), species)
     environment = centres if sublattice else np.ones(len(atoms), dtype=bool)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..descriptors.neighbours import neighbour_pairs
+from ..descriptors.neighbours import NeighbourListError, check_geometry, neighbour_pairs
 from .errors import AnalysisError
 
 
@@ -35,16 +35,6 @@ class NeighbourList:
         return np.bincount(self.i, minlength=self.natoms)
 
 
-def cell_heights(cell: np.ndarray) -> np.ndarray:
-    """Distances between opposite faces of the cell (A); zero volume raises :class:`AnalysisError`."""
-    cell = np.asarray(cell, dtype=float)
-    volume = abs(np.linalg.det(cell))
-    if volume < 1e-9:
-        raise AnalysisError(f'cell {cell.tolist()}: zero volume; give a periodic 3D cell (non-coplanar vectors)')
-    areas = np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
-    return volume / areas
-
-
 def neighbour_list(
     positions: np.ndarray, cell: np.ndarray, cutoff: float, full: bool = True, cutoff_min: float = 0.0
 ) -> NeighbourList:
@@ -55,14 +45,11 @@ def neighbour_list(
     :param full: list every pair both ways (for per-atom sums) or once (``i < j``, or ``i == j`` for
         self-images with the first non-zero image shift component positive).
     """
-    positions = np.asarray(positions, dtype=float)
-    cell = np.asarray(cell, dtype=float)
-    if positions.ndim != 2 or positions.shape[1] != 3:
-        raise AnalysisError(f'positions: shape {positions.shape}; expected (N, 3)')
-    if not cutoff > 0:
-        raise AnalysisError(f'cutoff `{cutoff}`: must be a positive distance in A')
-    cell_heights(cell)  # refuses a zero-volume cell with the analyses' error
-    i, j, shifts = neighbour_pairs(positions, cell, cutoff)
+    try:
+        positions, cell = check_geometry(positions, cell)
+        i, j, shifts = neighbour_pairs(positions, cell, cutoff)
+    except NeighbourListError as error:
+        raise AnalysisError(str(error)) from None
     vectors = positions[j] - positions[i] + shifts @ cell
     distances = np.sqrt(np.einsum('ij,ij->i', vectors, vectors))
     keep = distances > cutoff_min

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import ase
 import numpy as np
 
-from ._common import as_frames, periodic_cell
+from ._common import as_frames, check_count, check_range, periodic_cell
 from .errors import AnalysisError
 from .neighbours import neighbour_list
 
@@ -36,8 +36,8 @@ def pair_distribution(
     frames: ase.Atoms | Iterable[ase.Atoms], rmax: float = 10.0, nbins: int = 200
 ) -> PairDistribution:
     """Total and partial g(r) of one structure or the mean over frames (streamed, one frame at a time)."""
-    if nbins < 1:
-        raise AnalysisError(f'nbins `{nbins}`: give a positive number of bins')
+    nbins = check_count('nbins', nbins)
+    rmax = check_range('rmax', rmax, 1e-3)
     edges = np.linspace(0.0, rmax, nbins + 1)
     total_sum, partial_sum, count, elements = np.zeros(nbins), None, 0, None
     for atoms in as_frames(frames):

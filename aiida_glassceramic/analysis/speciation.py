@@ -17,16 +17,18 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ._common import periodic_cell
+from ._common import check_range, periodic_cell
+from .errors import AnalysisError
 from .neighbours import neighbour_list
 
 BOND_CUTOFFS = {('P', 'S'): 2.5, ('P', 'P'): 2.5, ('S', 'S'): 2.4}
+BOND_RANGE = (1.5, 3.0)  # A: beyond every P-S, P-P and S-S bond (~2.0-2.2), below the PS4 S-S edge (~3.3)
 UNITS = ('PS4', 'P2S6', 'P2S7', 'isolated_S', 'other')
 
 
 def anion_speciation(atoms: ase.Atoms, cutoffs: Mapping[tuple[str, str], float] | None = None) -> dict[str, int]:
     """Counts of PS4, P2S6, P2S7, isolated S and other units, and of S-S bonds, P-P bonds and bridging S."""
-    cutoffs = {**BOND_CUTOFFS, **(cutoffs or {})}
+    cutoffs = {**BOND_CUTOFFS, **_checked(cutoffs or {})}
     cell = periodic_cell(atoms)
     symbols = np.asarray(atoms.get_chemical_symbols())
     anion = np.flatnonzero(np.isin(symbols, ['P', 'S']))
@@ -69,3 +71,17 @@ def anion_speciation(atoms: ase.Atoms, cutoffs: Mapping[tuple[str, str], float] 
         counts[name] = int(mask.sum())
     counts['other'] = int(len(n_p) - sum(int(mask.sum()) for mask in kinds_of_unit.values()))
     return counts
+
+
+def _checked(cutoffs: Mapping[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """Bond cut-offs keyed as in ``BOND_CUTOFFS`` (either order), each within ``BOND_RANGE``."""
+    checked = {}
+    for key, value in cutoffs.items():
+        pair = tuple(key) if isinstance(key, tuple | list) else (key,)
+        canonical = next((known for known in BOND_CUTOFFS if sorted(known) == sorted(pair)), None)
+        if canonical is None:
+            raise AnalysisError(
+                f'cutoffs `{key}`: not a bond of the speciation; give cut-offs for {[*BOND_CUTOFFS]} only'
+            )
+        checked[canonical] = check_range(f'cutoffs {key}', value, *BOND_RANGE)
+    return checked

@@ -1,8 +1,10 @@
 """Streaming trajectory readers: one frame in memory at a time.
 
 LAMMPS text dumps (``dump custom``/``atom``; LAMMPS ``metal`` units: A, ps, A/ps) are read frame by frame
-into :class:`ase.Atoms` with ``info['timestep']``, image flags in ``arrays['images']`` when the dump has
-``ix iy iz`` and velocities when it has ``vx vy vz``. Atoms are sorted by id. Any format ASE reads
+into :class:`ase.Atoms` with ``info['timestep']`` and velocities when the dump has ``vx vy vz``. The reader
+decides once how positions are to be unwrapped: unwrapped columns (``xu``, ``xsu``) give ``info['unwrapped']``
+and their image flags are ignored (they are already included); wrapped columns with ``ix iy iz`` give the image
+flags in ``arrays['images']``. Atoms are sorted by id. Any format ASE reads
 (``.traj``, extended XYZ, ...) streams through :func:`ase.io.iread`.
 """
 
@@ -79,8 +81,11 @@ def _read_frame(handle: TextIO, mapping: dict[int, str] | None, path: Path) -> a
     table = dict(zip(columns, np.array(tokens).reshape(natoms, len(columns)).T, strict=True))
     order = np.argsort(table['id'].astype(int)) if 'id' in table else np.arange(natoms)
     atoms = ase.Atoms(symbols=_symbols(table, mapping, path)[order], cell=cell, pbc=True)
-    atoms.positions = _positions(table, cell, origin, path)[order]
-    if {'ix', 'iy', 'iz'} <= table.keys():
+    positions, unwrapped = _positions(table, cell, origin, path)
+    atoms.positions = positions[order]
+    if unwrapped:
+        atoms.info['unwrapped'] = True
+    elif {'ix', 'iy', 'iz'} <= table.keys():
         atoms.arrays['images'] = np.stack([table[c].astype(int) for c in ('ix', 'iy', 'iz')], axis=1)[order]
     if {'vx', 'vy', 'vz'} <= table.keys():
         atoms.arrays['lammps_velocities'] = np.stack([table[c].astype(float) for c in ('vx', 'vy', 'vz')], 1)[order]
@@ -114,11 +119,14 @@ def _symbols(table: dict, mapping: dict[int, str] | None, path: Path) -> np.ndar
     return np.array([mapping[t] for t in types])
 
 
-def _positions(table: dict, cell: np.ndarray, origin: np.ndarray, path: Path) -> np.ndarray:
+def _positions(table: dict, cell: np.ndarray, origin: np.ndarray, path: Path) -> tuple[np.ndarray, bool]:
+    """Positions (A, relative to the box origin) from the first set of position columns, and whether they are
+    unwrapped (``xu``/``xsu``: image flags, if also dumped, are then already included and must not be added)."""
     for names in POSITION_COLUMNS:
         if set(names) <= table.keys():
             values = np.stack([table[c].astype(float) for c in names], axis=1)
-            return values @ cell if names[0].startswith('xs') else values - origin
+            positions = values @ cell if names[0].startswith('xs') else values - origin
+            return positions, names[0].endswith('u')
     raise AnalysisError(f'trajectory `{path}`: no position columns (x y z, xu yu zu, xs ys zs or xsu ysu zsu)')
 
 

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Sequence
 import ase
 import numpy as np
 
+from ..descriptors.periodic import fractional_coordinates
 from ._common import periodic_cell, species_mask
 from .errors import AnalysisError
 
 
 class Unwrapper:
-    """Unwraps frame after frame: image flags when the frame has them, else minimum-image increments.
+    """Unwraps frame after frame: positions already unwrapped (``info['unwrapped']``) as they are, wrapped ones
+    with their image flags (``arrays['images']``) when the frame has them, else by minimum-image increments.
 
     Minimum-image increments assume no atom moves more than half a cell between two frames.
     """
@@ -26,9 +28,11 @@ class Unwrapper:
         """Unwrapped positions (A) of the selected atoms in this frame."""
         cell = periodic_cell(atoms)
         mask = slice(None) if self.mask is None else self.mask
+        if atoms.info.get('unwrapped'):
+            return atoms.positions[mask]
         if 'images' in atoms.arrays:
             return atoms.positions[mask] + atoms.arrays['images'][mask] @ cell
-        fractional = np.linalg.solve(cell.T, atoms.positions[mask].T).T
+        fractional = fractional_coordinates(atoms.positions[mask], cell)
         if self._previous is None:
             self._unwrapped = atoms.positions[mask].copy()
         else:

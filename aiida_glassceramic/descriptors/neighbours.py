@@ -17,6 +17,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .periodic import cell_heights, fractional_coordinates, wrap_fractional
+
 
 class NeighbourListError(ValueError):
     """Positions or cell that cannot be searched for neighbours."""
@@ -95,13 +97,9 @@ def neighbour_pairs(
     if natoms == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros((0, 3), dtype=np.int64)
-    fractional = positions @ np.linalg.inv(cell)
-    image = np.floor(fractional)
-    fractional -= image
-    fractional[fractional >= 1.0] = 0.0  # rounding of values just below 1
-    # periodic images of the wrapped atoms within the cut-off of the cell (heights: distances between faces)
-    heights = abs(np.linalg.det(cell)) / np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
-    margin = cutoff / heights + 1e-9
+    fractional, image = wrap_fractional(fractional_coordinates(positions, cell))
+    # periodic images of the wrapped atoms within the cut-off of the cell
+    margin = cutoff / cell_heights(cell) + 1e-9
     reach = np.ceil(margin).astype(np.int64)
     cell_shifts = np.array(list(itertools.product(*(range(-r, r + 1) for r in reach))), dtype=np.int64)
     source_shift, source_atom = [], []
@@ -114,20 +112,22 @@ def neighbour_pairs(
     source_shift, source_atom = np.concatenate(source_shift), np.concatenate(source_atom)
     wrapped = fractional @ cell
     images = wrapped[source_atom] + source_shift @ cell
-    found = cKDTree(wrapped).sparse_distance_matrix(cKDTree(images), cutoff, output_type='ndarray')
+    search = cutoff * (1.0 + 1e-12)  # the distance that decides is recomputed below from the positions as given
+    found = cKDTree(wrapped).sparse_distance_matrix(cKDTree(images), search, output_type='ndarray')
     centres, image_index = found['i'].astype(np.int64), found['j'].astype(np.int64)
-    neighbours, shifts = source_atom[image_index], source_shift[image_index]
+    neighbours = source_atom[image_index]
+    # shifts refer to the wrapped positions: express them for the positions as given
+    shifts = source_shift[image_index] + image[centres] - image[neighbours]
+    vectors = positions[neighbours] - positions[centres] + shifts @ cell
     keep = (neighbours != centres) | np.any(shifts != 0, axis=1)
-    keep &= found['v'] < cutoff
+    keep &= np.einsum('ij,ij->i', vectors, vectors) < cutoff * cutoff
     if types is None:
         key = centres[keep]
     else:
         types = np.asarray(types, dtype=np.int64)
         key = centres[keep] * (int(types.max(initial=0)) + 1) + types[neighbours[keep]]
     order = np.flatnonzero(keep)[np.argsort(key, kind='stable')]
-    centres, neighbours = centres[order], neighbours[order]
-    # shifts refer to the wrapped positions: express them for the positions as given
-    shifts = (shifts[order] + image[centres] - image[neighbours]).astype(np.int64)
+    centres, neighbours, shifts = centres[order], neighbours[order], shifts[order]
     return centres, neighbours, shifts
 
 

@@ -57,7 +57,8 @@ def lammps_entropy(atoms: ase.Atoms, sigma: float, cutoff: float, average_cutoff
 
 
 def lammps_msd_trajectory(folder: Path, nchunks: int = 20, every: int = 10) -> dict[str, np.ndarray]:
-    """Run a hot Lennard-Jones Li/P/S fluid; dump it with and without image flags; return ``compute msd`` per type.
+    """Run a hot Lennard-Jones Li/P/S fluid; dump it wrapped with and without image flags and unwrapped with image
+    flags; return ``compute msd`` per type.
 
     Returns the total MSD (A^2) of each species at each dumped step (from the first frame, as LAMMPS does).
     """
@@ -87,6 +88,7 @@ def lammps_msd_trajectory(folder: Path, nchunks: int = 20, every: int = 10) -> d
             'fix md all nve',
             f'dump images all custom {every} {folder / "images.dump"} id type x y z ix iy iz vx vy vz',
             f'dump wrapped all custom {every} {folder / "wrapped.lammpstrj"} id type x y z',
+            f'dump unwrapped all custom {every} {folder / "unwrapped.dump"} id type xu yu zu ix iy iz',
         ]
     )
     for type_id, symbol in species.items():

@@ -57,3 +57,16 @@ def test_crystal_has_no_pairs_below_the_p_s_bond():
 def test_empty_trajectory_is_refused():
     with pytest.raises(AnalysisError, match='empty'):
         pair_distribution(iter([]), rmax=5.0)
+
+
+@pytest.mark.parametrize('nudge', [0.0, 1e-12])
+def test_perfect_sheared_crystal_equals_lammps(nudge):
+    """An unrattled sheared 576-atom beta cell puts atoms at fractional coordinates of -1e-17: the case that once
+    shifted their pairs by a lattice vector (Li-Li g(r) off by 1.9, pairs beyond the cut-off in the last bin, and a
+    change of 0.89 when every atom moved by 1e-12 A)."""
+    atoms = sheared(beta((3, 3, 2)))
+    atoms.positions += nudge
+    table = lammps_rdf(atoms, 8.0, 80, ELEMENTS)
+    ours = pair_distribution(atoms, rmax=8.0, nbins=80)
+    np.testing.assert_allclose(ours.total, table[:, 1], atol=1e-10)
+    np.testing.assert_allclose(ours.partials[('Li', 'Li')], table[:, 3], atol=1e-10)

@@ -4,7 +4,7 @@ import ase
 import numpy as np
 import pytest
 
-from aiida_glassceramic.analysis import anion_speciation
+from aiida_glassceramic.analysis import AnalysisError, anion_speciation
 
 TETRAHEDRON = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3.0)
 
@@ -73,3 +73,23 @@ def test_beta_crystal_is_all_ps4():
 def test_cutoff_changes_the_bond_graph(cutoff):
     counts = anion_speciation(build(ps4([5, 5, 5])), cutoffs={('P', 'S'): cutoff})
     assert counts['PS4'] == (1 if cutoff > 2.05 else 0)
+
+
+@pytest.mark.parametrize(
+    ('cutoffs', 'message'),
+    [
+        ({('P', 'S'): -1.0}, r"cutoffs \('P', 'S'\) `-1.0`: must be a number between 1.5 and 3.0"),
+        ({('S', 'P'): 0.5}, r"cutoffs \('S', 'P'\) `0.5`"),
+        ({('Li', 'S'): 2.5}, r"cutoffs `\('Li', 'S'\)`: not a bond of the speciation"),
+        ({('S', 'S'): 3.4}, 'between 1.5 and 3.0'),
+    ],
+)
+def test_meaningless_cutoffs_are_refused(cutoffs, message):
+    with pytest.raises(AnalysisError, match=message):
+        anion_speciation(build(ps4([5, 5, 5])), cutoffs=cutoffs)
+
+
+def test_cutoff_given_in_either_order_is_used():
+    atoms = build(ps4([5, 5, 5]))
+    assert anion_speciation(atoms, cutoffs={('S', 'P'): 1.9}) == anion_speciation(atoms, cutoffs={('P', 'S'): 1.9})
+    assert anion_speciation(atoms, cutoffs={('S', 'P'): 1.9})['PS4'] == 0

@@ -8,11 +8,13 @@ from .diffusion import (
     ArrheniusFit,
     DiffusionFit,
     arrhenius_fit,
+    centre_of_mass_positions,
     diffusion_coefficient,
     mean_square_displacement,
     nernst_einstein,
 )
 from .displacement_map import DisplacementMap, displacement_map
+from .domains import Clusters, CrystallineDomains, crystalline_domains, periodic_clusters
 from .errors import AnalysisError
 from .fingerprint import EntropyFingerprint, crystalline_fraction, entropy_fingerprint
 from .neighbours import NeighbourList, neighbour_list
@@ -28,6 +30,8 @@ __all__ = (
     'PAPER_GROUPS',
     'AnalysisError',
     'ArrheniusFit',
+    'Clusters',
+    'CrystallineDomains',
     'Crystallinity',
     'DiffusionFit',
     'DisplacementMap',
@@ -40,6 +44,8 @@ __all__ = (
     'XRDPattern',
     'anion_speciation',
     'arrhenius_fit',
+    'centre_of_mass_positions',
+    'crystalline_domains',
     'crystalline_fraction',
     'crystallinity',
     'diffusion_coefficient',
@@ -51,6 +57,7 @@ __all__ = (
     'neighbour_list',
     'nernst_einstein',
     'pair_distribution',
+    'periodic_clusters',
     'reflections',
     'unwrapped_positions',
     'velocities',

@@ -50,6 +50,13 @@ class NNPotentialData(orm.SinglefileData):
             shutil.copyfileobj(source, sink)
         return target
 
+    def export_pair_style(self, path: str | Path) -> Path:
+        """Write the file of LAMMPS' ``pair_style glassceramic`` to ``path`` (a file name or a folder)."""
+        from ..potentials.pair_style_file import PAIR_STYLE_FILENAME, write_pair_style_file
+
+        target = Path(path)
+        return write_pair_style_file(self.load(), target / PAIR_STYLE_FILENAME if target.is_dir() else target)
+
     def load(self, dtype=None):
         """The model as a :class:`~aiida_glassceramic.potentials.model.NNPotential`."""
         from ..potentials.io import load_potential

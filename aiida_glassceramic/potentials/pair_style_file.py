@@ -16,6 +16,7 @@ from .model import NNPotential
 FORMAT_NAME = 'glassceramic_potential'
 FORMAT_VERSION = 1
 PAIR_STYLE = 'glassceramic'
+PAIR_STYLE_FILENAME = 'potential.glassceramic'
 
 
 def _numbers(values) -> str:

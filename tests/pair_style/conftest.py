@@ -98,5 +98,5 @@ def potential_files(tmp_path_factory) -> dict:
     files = {}
     for function in ('cos', 'poly2'):
         model = scaled_model(test_descriptor(function))
-        files[function] = (model, write_pair_style_file(model, folder / f'{function}.gcnn'))
+        files[function] = (model, write_pair_style_file(model, folder / f'{function}.glassceramic'))
     return files

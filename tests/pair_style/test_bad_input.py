@@ -26,19 +26,19 @@ def good_file(potential_files):
 
 
 def test_truncated_file(good_file, tmp_path):
-    damaged = tmp_path / 'damaged.gcnn'
+    damaged = tmp_path / 'damaged.glassceramic'
     damaged.write_text(''.join(good_file.read_text().splitlines(keepends=True)[:40]))
     assert 'ends early (truncated?)' in lammps_error(tmp_path, damaged)
 
 
 def test_damaged_number(good_file, tmp_path):
-    damaged = tmp_path / 'damaged.gcnn'
+    damaged = tmp_path / 'damaged.glassceramic'
     damaged.write_text(good_file.read_text().replace('shift ', 'shift 1.0.0', 1))
     assert 'is not a finite number' in lammps_error(tmp_path, damaged)
 
 
 def test_other_version(good_file, tmp_path):
-    other = tmp_path / 'other.gcnn'
+    other = tmp_path / 'other.glassceramic'
     other.write_text(good_file.read_text().replace('glassceramic_potential 1', 'glassceramic_potential 2'))
     assert 'format version 2; this pair style reads version 1' in lammps_error(tmp_path, other)
 
@@ -50,7 +50,7 @@ def test_not_a_potential_file(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    assert 'cannot open potential file' in lammps_error(tmp_path, tmp_path / 'missing.gcnn')
+    assert 'cannot open potential file' in lammps_error(tmp_path, tmp_path / 'missing.glassceramic')
 
 
 def test_elements_in_wrong_order(good_file, tmp_path):

@@ -68,7 +68,7 @@ def test_every_element_order(order, potential_files, tmp_path):
 @pytest.mark.parametrize('activation', ['softplus', 'silu'])
 def test_activations_and_real_zeta(activation, tmp_path):
     model = scaled_model(test_descriptor('cos', triplet_zeta=2.5), activation=activation, seed=3)
-    path = write_pair_style_file(model, tmp_path / 'potential.gcnn')
+    path = write_pair_style_file(model, tmp_path / 'potential.glassceramic')
     result = evaluate(tmp_path, sheared_beta(seed=3), path, ELEMENTS)
     assert_matches(result, reference(model, result.numbers, result.positions, result.cell))
 
@@ -77,7 +77,7 @@ def test_activations_and_real_zeta(activation, tmp_path):
 def test_study_descriptor(kind, tmp_path):
     """The study's 165-input set at 7 A: wide functions by moments, narrow ones over triplets."""
     model = scaled_model(default_parameters(ELEMENTS, cutoff=7.0, angular_kind=kind), seed=4)
-    path = write_pair_style_file(model, tmp_path / 'potential.gcnn')
+    path = write_pair_style_file(model, tmp_path / 'potential.glassceramic')
     atoms = read_crystal('beta').repeat((1, 2, 1))
     atoms.rattle(0.05, seed=4)
     result = evaluate(tmp_path, atoms, path, ELEMENTS)

@@ -181,8 +181,16 @@ def potential() -> None:
 @click.argument('pk', type=int)
 @click.argument('path', type=click.Path(path_type=Path))
 @click.option('--profile', 'profile_name', default=None, help='Profile [default profile].')
-def potential_export(pk: int, path: Path, profile_name: str | None) -> None:
-    """Write the model file of the potential node PK to PATH (loadable with potentials.io.load_potential)."""
+@click.option(
+    '--format',
+    'file_format',
+    type=click.Choice(['torch', 'lammps']),
+    default='torch',
+    show_default=True,
+    help='torch: the model file (potentials.io.load_potential); lammps: the file of pair_style glassceramic.',
+)
+def potential_export(pk: int, path: Path, profile_name: str | None, file_format: str) -> None:
+    """Write the potential node PK to PATH as its model file or as the file of LAMMPS' pair_style glassceramic."""
     from aiida import load_profile, orm
 
     from .data import NNPotentialData
@@ -191,7 +199,8 @@ def potential_export(pk: int, path: Path, profile_name: str | None) -> None:
     node = orm.load_node(pk)
     if not isinstance(node, NNPotentialData):
         raise click.BadParameter(f'node {pk} is a {type(node).__name__}, not a potential', param_hint='PK')
-    click.echo(f'written: {node.export(path)}')
+    written = node.export_pair_style(path) if file_format == 'lammps' else node.export(path)
+    click.echo(f'written: {written}')
 
 
 def start_daemon(workers: int = 2) -> None:

@@ -38,6 +38,7 @@ from scipy.ndimage import median_filter
 from scipy.signal import find_peaks, peak_widths
 from scipy.special import erf
 
+from ..descriptors.periodic import fractional_coordinates
 from ._common import periodic_cell
 from .errors import AnalysisError
 
@@ -123,7 +124,7 @@ def reflections(
     s2 = (g[keep] / 2.0) ** 2
     amplitude = np.zeros(int(keep.sum()), dtype=complex)
     symbols = np.asarray(atoms.get_chemical_symbols())
-    fractional = atoms.get_scaled_positions(wrap=True)
+    fractional = fractional_coordinates(atoms.positions, atoms.cell.array)  # phases need no wrapping
     for symbol in np.unique(symbols):
         factor = _species_factor(fractional[symbols == symbol], h, k, m).reshape(-1)
         amplitude += form_factor(str(symbol), s2) * factor[keep]

@@ -1,21 +1,29 @@
 """Test fixtures: a temporary AiiDA profile, SQLite + ZeroMQ by default or PostgreSQL + RabbitMQ.
 
 ``pytest --aiida-backend=psql`` runs the same tests on a PostgreSQL (127.0.0.1:5432) + RabbitMQ (127.0.0.1:5672)
-profile. The profile and its configuration folder live in pytest's temporary directory, never in ``~/.aiida``.
+profile. The profile and its configuration folder live in pytest's temporary directory, never in ``~/.aiida``:
+``AIIDA_PATH`` points to a fresh folder before anything imports aiida (an import alone creates its configuration
+folder).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, settings
+os.environ['AIIDA_PATH'] = tempfile.mkdtemp(prefix='glassceramic-tests-aiida-')
+atexit.register(shutil.rmtree, os.environ['AIIDA_PATH'], ignore_errors=True)
 
-from tests.services import POSTGRES, RABBITMQ, create_database, drop_database
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from tests.services import POSTGRES, RABBITMQ, create_database, drop_database  # noqa: E402
 
 pytest_plugins = ['aiida.tools.pytest_fixtures']
 

@@ -20,6 +20,7 @@ from aiida.engine import calcfunction
 from .. import analysis
 from ..analysis.diffusion import A2_PER_PS_TO_CM2_PER_S
 from ..analysis.vdos import THZ_TO_MEV
+from .md_functions import temperature_label
 
 
 def _name(text: str) -> str:
@@ -129,63 +130,110 @@ def compute_speciation(structure: orm.StructureData, parameters: orm.Dict) -> or
     return orm.Dict(analysis.anion_speciation(structure.get_ase(), cutoffs))
 
 
+def with_uncertainty(name: str, unit: str, value: float, stderr: float, interval: tuple[float, float]) -> dict:
+    """A measured value as the entries ``<name>_<unit>``, ``<name>_stderr_<unit>`` and ``<name>_ci95_<unit>``
+    (standard error and central 95 % interval)."""
+    return {
+        f'{name}_{unit}': float(value),
+        f'{name}_stderr_{unit}': float(stderr),
+        f'{name}_ci95_{unit}': [float(bound) for bound in interval],
+    }
+
+
 @calcfunction
 def compute_diffusion(source: orm.Data, parameters: orm.Dict) -> dict:
-    """MSD per species (all time origins) and D from a linear fit. Parameters: ``frame_interval_ps``,
-    ``species`` (['Li']), ``fit_window_ps`` ([100, 1000]), ``type_symbols``/``format`` for files."""
+    """MSD per species (all time origins, centre-of-mass drift removed) and D with its uncertainty (kinisi).
+
+    Parameters: ``frame_interval_ps``, ``species`` (['Li']), ``fit_window_ps`` ([100, 1000]), ``npoints``, ``mcmc``
+    and ``seed`` of :func:`~aiida_glassceramic.analysis.diffusion.diffusion_coefficient`, ``type_symbols``/``format``
+    for files."""
     settings = parameters.get_dict()
     if 'frame_interval_ps' not in settings:
         raise analysis.AnalysisError('parameters: give frame_interval_ps, the time between frames')
+    interval = settings['frame_interval_ps']
     msd, fits = {}, {}
     for species in settings.get('species', ['Li']):
         with _frames(source, settings) as frames:
-            unwrapped, _ = analysis.unwrapped_positions(frames, species)
-        msd[species] = analysis.mean_square_displacement(unwrapped)
-        times = settings['frame_interval_ps'] * np.arange(len(msd[species]))
-        fit = analysis.diffusion_coefficient(times, msd[species], tuple(settings.get('fit_window_ps', (100, 1000))))
+            positions = analysis.centre_of_mass_positions(frames, species)
+        msd[species] = analysis.mean_square_displacement(positions)
+        options = {key: settings[key] for key in ('npoints', 'seed') if key in settings}
+        if 'mcmc' in settings:
+            options['mcmc'] = tuple(settings['mcmc'])
+        fit = analysis.diffusion_coefficient(
+            positions, interval, tuple(settings.get('fit_window_ps', (100, 1000))), **options
+        )
         fits[species] = {
-            'D_A2_per_ps': fit.diffusion,
-            'D_stderr_A2_per_ps': fit.stderr,
-            'D_cm2_per_s': fit.diffusion * A2_PER_PS_TO_CM2_PER_S,
+            **with_uncertainty('D', 'A2_per_ps', fit.diffusion, fit.stderr, fit.interval),
+            **with_uncertainty(
+                'D',
+                'cm2_per_s',
+                *(value * A2_PER_PS_TO_CM2_PER_S for value in (fit.diffusion, fit.stderr)),
+                tuple(bound * A2_PER_PS_TO_CM2_PER_S for bound in fit.interval),
+            ),
             'fit_window_ps': list(fit.window),
-            'natoms': int(unwrapped.shape[1]),
+            'natoms': int(positions.shape[1]),
+            'estimator': 'kinisi Bayesian regression of the MSD, centre-of-mass drift removed',
         }
+    times = interval * np.arange(len(positions))
     arrays = _array(time_ps=times, **{f'msd_{species}_A2': values for species, values in msd.items()})
     return {'msd': arrays, 'diffusion': orm.Dict(fits)}
 
 
 @calcfunction
 def compute_arrhenius(parameters: orm.Dict) -> orm.Dict:
-    """Barrier from ``temperature_K`` and ``D_A2_per_ps`` lists (optional ``D_stderr_A2_per_ps`` as weights)."""
+    """Barrier from ``temperature_K`` and ``D_A2_per_ps`` lists, weighted by ``D_stderr_A2_per_ps`` when given."""
     settings = parameters.get_dict()
     fit = analysis.arrhenius_fit(settings['temperature_K'], settings['D_A2_per_ps'], settings.get('D_stderr_A2_per_ps'))
-    return orm.Dict(
-        {
-            'Ea_eV': fit.activation_energy,
-            'Ea_stderr_eV': fit.activation_energy_stderr,
-            'ln_D0_A2_per_ps': fit.log_prefactor,
-            'ln_D0_stderr': fit.log_prefactor_stderr,
-        }
-    )
+    return orm.Dict(arrhenius_entries(fit))
+
+
+def arrhenius_entries(fit: analysis.ArrheniusFit) -> dict:
+    """Ea and ln D0 with their uncertainties (None where the data cannot give one) and the fit's chi^2 per dof."""
+    entries = {
+        **with_uncertainty(
+            'Ea', 'eV', fit.activation_energy, fit.activation_energy_stderr, fit.activation_energy_interval
+        ),
+        'ln_D0_A2_per_ps': fit.log_prefactor,
+        'ln_D0_stderr': fit.log_prefactor_stderr,
+        'chi2_per_dof': fit.chi2_per_dof,
+    }
+    return {key: _finite_or_none(value) for key, value in entries.items()}
+
+
+def _finite_or_none(value):
+    if isinstance(value, list):
+        return [_finite_or_none(item) for item in value]
+    return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
 @calcfunction
 def compute_conductivity(structure: orm.StructureData, diffusion: orm.Dict, parameters: orm.Dict) -> orm.Dict:
-    """Nernst-Einstein conductivity of ``species`` ('Li') from a ``compute_diffusion`` result.
+    """Nernst-Einstein conductivity of ``species`` ('Li') with its uncertainty from a ``compute_diffusion`` result.
     Parameters: ``temperature_K``, ``species``, ``charge`` (1), ``haven_ratio`` (1)."""
     settings = parameters.get_dict()
     species = settings.get('species', 'Li')
     atoms = structure.get_ase()
     carriers = atoms.get_chemical_symbols().count(species)
-    sigma = analysis.nernst_einstein(
-        diffusion[species]['D_A2_per_ps'],
-        carriers,
-        atoms.get_volume(),
-        settings['temperature_K'],
-        charge=settings.get('charge', 1.0),
-        haven_ratio=settings.get('haven_ratio', 1.0),
+    fit = diffusion[species]
+
+    def sigma(value: float) -> float:
+        return analysis.nernst_einstein(
+            value,
+            carriers,
+            atoms.get_volume(),
+            settings['temperature_K'],
+            charge=settings.get('charge', 1.0),
+            haven_ratio=settings.get('haven_ratio', 1.0),
+        )
+
+    measured = with_uncertainty(
+        'sigma',
+        'S_per_cm',
+        sigma(fit['D_A2_per_ps']),
+        sigma(fit['D_stderr_A2_per_ps']),
+        tuple(sigma(bound) for bound in fit['D_ci95_A2_per_ps']),
     )
-    return orm.Dict({'sigma_S_per_cm': sigma, 'carriers': carriers, 'haven_ratio': settings.get('haven_ratio', 1.0)})
+    return orm.Dict({**measured, 'carriers': carriers, 'haven_ratio': settings.get('haven_ratio', 1.0)})
 
 
 @calcfunction
@@ -226,3 +274,54 @@ def compute_vdos(source: orm.Data, parameters: orm.Dict) -> dict:
         name: {'THz': result.band_centre(name), 'meV': result.band_centre(name) * THZ_TO_MEV} for name in result.dos
     }
     return {'vdos': arrays, 'band_centre': orm.Dict(centres)}
+
+
+@calcfunction
+def compute_arrhenius_summary(structure: orm.StructureData, parameters: orm.Dict, **diffusion: orm.Dict) -> orm.Dict:
+    """D(T) of one structure with uncertainties (``diffusion``: ``compute_diffusion`` results keyed by
+    :func:`temperature_label`), the
+    Arrhenius barrier weighted by the errors of D, and the Nernst-Einstein conductivity at
+    ``conductivity_temperature`` from D on the Arrhenius line, its error propagated from the covariance of Ea and
+    ln D0 (two temperatures or more). Parameters: the diffusion protocol (``species``, ``temperatures``,
+    ``conductivity_temperature``, ``haven_ratio``)."""
+    settings = parameters.get_dict()
+    species = settings['species'][0]
+    temperatures = sorted(settings['temperatures'])
+    values = [diffusion[temperature_label(temperature)][species] for temperature in temperatures]
+    summary: dict = {'species': species, 'temperature_K': temperatures}
+    for key in ('D_A2_per_ps', 'D_stderr_A2_per_ps', 'D_ci95_A2_per_ps'):
+        summary[key] = [value[key] for value in values]
+    if len(temperatures) < 2:
+        return orm.Dict(summary)
+    fit = analysis.arrhenius_fit(temperatures, summary['D_A2_per_ps'], summary['D_stderr_A2_per_ps'])
+    temperature = settings['conductivity_temperature']
+    log_value, log_stderr = fit.log_diffusion(temperature)
+    atoms = structure.get_ase()
+    carriers = atoms.get_chemical_symbols().count(species)
+
+    def sigma(log_diffusion: float) -> float:
+        return analysis.nernst_einstein(
+            np.exp(log_diffusion), carriers, atoms.get_volume(), temperature, haven_ratio=settings['haven_ratio']
+        )
+
+    interval = (log_value - analysis.diffusion.Z95 * log_stderr, log_value + analysis.diffusion.Z95 * log_stderr)
+    summary |= arrhenius_entries(fit)
+    summary |= {
+        'conductivity_temperature_K': temperature,
+        'haven_ratio': settings['haven_ratio'],
+        **with_uncertainty(
+            'D_extrapolated',
+            'A2_per_ps',
+            np.exp(log_value),
+            np.exp(log_value) * log_stderr,
+            tuple(np.exp(bound) for bound in interval),
+        ),
+        **with_uncertainty(
+            'sigma',
+            'S_per_cm',
+            sigma(log_value),
+            sigma(log_value) * log_stderr,
+            tuple(sigma(bound) for bound in interval),
+        ),
+    }
+    return orm.Dict(summary)

@@ -7,9 +7,14 @@ from aiida import orm
 from aiida.engine import ToContext
 
 from ..engines import lammps_scripts as scripts
-from .analysis_functions import compute_conductivity, compute_diffusion, compute_displacement_map
+from .analysis_functions import (
+    compute_arrhenius_summary,
+    compute_conductivity,
+    compute_diffusion,
+    compute_displacement_map,
+)
 from .lammps_base import LammpsWorkChain, check_positive, data_file_node
-from .md_functions import arrhenius_summary, extract_file, temperature_label
+from .md_functions import extract_file, temperature_label
 
 
 class DiffusionWorkChain(LammpsWorkChain):
@@ -95,5 +100,5 @@ class DiffusionWorkChain(LammpsWorkChain):
                 self.out(f'conductivity.{label}', compute_conductivity(structure, result['diffusion'], conductivity))
                 self.out(f'displacement_map.{label}', compute_displacement_map(trajectory, mapping))
                 series[temperature_label(temperature)] = result['diffusion']
-            self.out(f'summary.{key}', arrhenius_summary(structure, self.inputs.parameters, **series))
+            self.out(f'summary.{key}', compute_arrhenius_summary(structure, self.inputs.parameters, **series))
         return None

@@ -1,5 +1,5 @@
-"""Calcfunctions of the MD workflows: thermo series, files and structures out of retrieved LAMMPS folders, and the
-Arrhenius summary of a diffusion series (the per-run analyses are those of :mod:`.analysis_functions`)."""
+"""Calcfunctions of the MD workflows: thermo series, files and structures out of retrieved LAMMPS folders (the
+analyses are those of :mod:`.analysis_functions`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
-from ..analysis.diffusion import BOLTZMANN_EV, arrhenius_fit, nernst_einstein
 from ..analysis.trajectory import iter_lammps_dump
 from ..engines import lammps_scripts as scripts
 
@@ -129,38 +128,3 @@ def snapshot_structures(retrieved: orm.FolderData, step_divisor: orm.Int | None 
 def temperature_label(temperature: float) -> str:
     """A link label for a temperature: ``600.0 -> 'T600'``, ``612.5 -> 'T612p5'``."""
     return 'T' + f'{temperature:g}'.replace('.', 'p')
-
-
-@calcfunction
-def arrhenius_summary(structure: orm.StructureData, parameters: orm.Dict, **diffusion: orm.Dict) -> orm.Dict:
-    """D(T) of one structure (``diffusion`` keyed by :func:`temperature_label`, results of ``compute_diffusion``),
-    the Arrhenius barrier and the Nernst-Einstein conductivity at ``conductivity_temperature`` from D extrapolated
-    along the Arrhenius line (two temperatures or more)."""
-    settings = parameters.get_dict()
-    species = settings['species'][0]
-    temperatures = sorted(settings['temperatures'])
-    values = [diffusion[temperature_label(temperature)][species] for temperature in temperatures]
-    summary: dict = {
-        'species': species,
-        'temperature_K': temperatures,
-        'D_A2_per_ps': [value['D_A2_per_ps'] for value in values],
-        'D_stderr_A2_per_ps': [value['D_stderr_A2_per_ps'] for value in values],
-    }
-    if len(temperatures) < 2:
-        return orm.Dict(summary)
-    fit = arrhenius_fit(temperatures, summary['D_A2_per_ps'])
-    temperature = settings['conductivity_temperature']
-    extrapolated = math.exp(fit.log_prefactor - fit.activation_energy / (BOLTZMANN_EV * temperature))
-    atoms = structure.get_ase()
-    carriers = atoms.get_chemical_symbols().count(species)
-    summary |= {
-        'Ea_eV': fit.activation_energy,
-        'Ea_stderr_eV': None if math.isnan(fit.activation_energy_stderr) else fit.activation_energy_stderr,
-        'ln_D0_A2_per_ps': fit.log_prefactor,
-        'conductivity_temperature_K': temperature,
-        'D_extrapolated_A2_per_ps': extrapolated,
-        'sigma_S_per_cm': nernst_einstein(
-            extrapolated, carriers, atoms.get_volume(), temperature, haven_ratio=settings['haven_ratio']
-        ),
-    }
-    return orm.Dict(summary)

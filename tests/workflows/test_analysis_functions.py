@@ -46,18 +46,24 @@ def random_walk(diffusion=0.05, dt=0.01, nframes=600, natoms=200):
     return trajectory
 
 
-def test_diffusion_and_conductivity(aiida_profile):
-    parameters = {'frame_interval_ps': 0.01, 'species': ['Li'], 'fit_window_ps': [0.5, 5.0]}
-    result = functions.compute_diffusion(random_walk(), orm.Dict(parameters))
+def test_diffusion_and_conductivity_with_uncertainty(aiida_profile):
+    parameters = {'frame_interval_ps': 0.01, 'species': ['Li'], 'fit_window_ps': [0.5, 2.99], 'npoints': 40}
+    result = functions.compute_diffusion(random_walk(nframes=300), orm.Dict(parameters))
     fit = result['diffusion']['Li']
-    assert fit['D_A2_per_ps'] == pytest.approx(0.05, rel=0.05)
+    assert fit['D_A2_per_ps'] == pytest.approx(0.05, rel=0.1)
+    assert fit['natoms'] == 200
+    low, high = fit['D_ci95_A2_per_ps']
+    assert low < fit['D_A2_per_ps'] < high and 0 < fit['D_stderr_A2_per_ps'] < 0.1 * fit['D_A2_per_ps']
     assert fit['D_cm2_per_s'] == pytest.approx(fit['D_A2_per_ps'] * 1e-4)
+    assert fit['D_stderr_cm2_per_s'] == pytest.approx(fit['D_stderr_A2_per_ps'] * 1e-4)
     box = orm.StructureData(cell=np.eye(3) * 30.0)
     for index in range(200):
         box.append_atom(position=(0.1 * index, 0, 0), symbols='Li')
     sigma = functions.compute_conductivity(box, result['diffusion'], orm.Dict({'temperature_K': 300.0}))
-    by_hand = 200 / 27_000e-30 * constants.e**2 * fit['D_A2_per_ps'] * 1e-8 / (constants.k * 300.0) / 100.0
-    assert sigma['sigma_S_per_cm'] == pytest.approx(by_hand, rel=1e-9)
+    per_d = 200 / 27_000e-30 * constants.e**2 * 1e-8 / (constants.k * 300.0) / 100.0  # S/cm per A^2/ps
+    assert sigma['sigma_S_per_cm'] == pytest.approx(per_d * fit['D_A2_per_ps'], rel=1e-9)
+    assert sigma['sigma_stderr_S_per_cm'] == pytest.approx(per_d * fit['D_stderr_A2_per_ps'], rel=1e-9)
+    assert sigma['sigma_ci95_S_per_cm'] == pytest.approx([per_d * low, per_d * high], rel=1e-9)
 
 
 def test_fit_window_beyond_trajectory_fails(aiida_profile):
@@ -71,6 +77,20 @@ def test_arrhenius(aiida_profile):
     diffusion = [3.0 * np.exp(-0.25 / (kelvin_in_ev * t)) for t in temperatures]
     result = functions.compute_arrhenius(orm.Dict({'temperature_K': temperatures, 'D_A2_per_ps': diffusion}))
     assert result['Ea_eV'] == pytest.approx(0.25, rel=1e-9)
+    weighted = functions.compute_arrhenius(
+        orm.Dict(
+            {
+                'temperature_K': temperatures[:2],
+                'D_A2_per_ps': diffusion[:2],
+                'D_stderr_A2_per_ps': [0.1 * value for value in diffusion[:2]],
+            }
+        )
+    )
+    # two points with 10 % errors: sigma(Ea) = k sqrt(0.1^2 + 0.1^2) / (1/400 - 1/500)
+    expected = kelvin_in_ev * np.sqrt(0.02) / (1 / 400 - 1 / 500)
+    assert weighted['Ea_stderr_eV'] == pytest.approx(expected, rel=1e-9)
+    assert weighted['Ea_ci95_eV'] == pytest.approx([0.25 - 1.96 * expected, 0.25 + 1.96 * expected], rel=1e-3)
+    assert weighted['chi2_per_dof'] is None
 
 
 def lammps_dump_text(nframes=40, dt_ps=0.005, nu=8.0):

@@ -54,11 +54,15 @@ def mean_square_displacement(unwrapped: np.ndarray, origins: str = 'all') -> np.
     return (self_term - 2.0 * cross) / natoms
 
 
-def centre_of_mass_positions(frames: Iterable[ase.Atoms], species: str | Sequence[str]) -> np.ndarray:
+def centre_of_mass_positions(frames: Iterable[ase.Atoms], species: str | Sequence[str]) -> tuple[np.ndarray, bool]:
     """Unwrapped positions of the atoms of ``species`` relative to the centre of mass of all atoms, shape
-    (frames, atoms, 3) in A: any drift of the whole cell's content is removed before the MSD.
+    (frames, atoms, 3) in A, so that a drift of the whole content of the cell does not enter the MSD; and whether
+    that reference existed.
 
-    Frames stream; only the selected atoms are kept.
+    Frames that hold only atoms of ``species`` (a dump of the mobile ions alone) carry no centre of mass of the
+    system: their positions come back unchanged with ``False``; MD with zero total momentum and
+    translation-invariant forces (as the package's LAMMPS runs) has no drift to remove. Frames stream; only the
+    selected atoms are kept.
     """
     unwrap, selected, weights, stack = Unwrapper(), None, None, []
     for atoms in frames:
@@ -69,10 +73,11 @@ def centre_of_mass_positions(frames: Iterable[ase.Atoms], species: str | Sequenc
         everything = unwrap(atoms)
         if len(everything) != len(weights):
             raise AnalysisError('frames: the number of atoms changes between frames')
-        stack.append(everything[selected] - weights @ everything)
+        reference = weights @ everything if not selected.all() else 0.0
+        stack.append(everything[selected] - reference)
     if not stack:
         raise AnalysisError('frames: the trajectory is empty; give at least two frames')
-    return np.stack(stack)
+    return np.stack(stack), not selected.all()
 
 
 @dataclass(frozen=True)

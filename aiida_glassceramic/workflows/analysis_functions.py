@@ -142,7 +142,8 @@ def with_uncertainty(name: str, unit: str, value: float, stderr: float, interval
 
 @calcfunction
 def compute_diffusion(source: orm.Data, parameters: orm.Dict) -> dict:
-    """MSD per species (all time origins, centre-of-mass drift removed) and D with its uncertainty (kinisi).
+    """MSD per species (all time origins, relative to the centre of mass of all atoms when the frames hold more than
+    ``species``) and D with its uncertainty (kinisi).
 
     Parameters: ``frame_interval_ps``, ``species`` (['Li']), ``fit_window_ps`` ([100, 1000]), ``npoints``, ``mcmc``
     and ``seed`` of :func:`~aiida_glassceramic.analysis.diffusion.diffusion_coefficient`, ``type_symbols``/``format``
@@ -154,7 +155,7 @@ def compute_diffusion(source: orm.Data, parameters: orm.Dict) -> dict:
     msd, fits = {}, {}
     for species in settings.get('species', ['Li']):
         with _frames(source, settings) as frames:
-            positions = analysis.centre_of_mass_positions(frames, species)
+            positions, drift_removed = analysis.centre_of_mass_positions(frames, species)
         msd[species] = analysis.mean_square_displacement(positions)
         options = {key: settings[key] for key in ('npoints', 'seed') if key in settings}
         if 'mcmc' in settings:
@@ -172,7 +173,8 @@ def compute_diffusion(source: orm.Data, parameters: orm.Dict) -> dict:
             ),
             'fit_window_ps': list(fit.window),
             'natoms': int(positions.shape[1]),
-            'estimator': 'kinisi Bayesian regression of the MSD, centre-of-mass drift removed',
+            'estimator': 'kinisi Bayesian regression of the MSD over all time origins',
+            'centre_of_mass_removed': drift_removed,
         }
     times = interval * np.arange(len(positions))
     arrays = _array(time_ps=times, **{f'msd_{species}_A2': values for species, values in msd.items()})

@@ -84,9 +84,13 @@ def test_centre_of_mass_drift_is_removed():
     masses = frames[0].get_masses()
     centre = np.einsum('a,fad->fd', masses / masses.sum(), unwrapped)
     expected = unwrapped[:, :natoms] - centre[:, None, :]
-    centred = centre_of_mass_positions(frames, 'Li')
+    centred, removed = centre_of_mass_positions(frames, 'Li')
+    assert removed
     np.testing.assert_allclose(centred - centred[0], expected - expected[0], atol=1e-9)
     assert np.abs(drift[-1]).max() > 10.0, 'the raw drift would dominate the MSD'
+    alone, removed = centre_of_mass_positions([atoms[:natoms] for atoms in frames], 'Li')
+    assert not removed, 'no system to refer to: a dump of Li alone stays as it is'
+    np.testing.assert_allclose(alone - alone[0], li - li[0] + (drift - drift[0])[:, None, :], atol=1e-9)
 
 
 def test_fit_window_longer_than_trajectory_is_refused():

@@ -1,12 +1,16 @@
-"""Throughput of the neural network potential inside LAMMPS, on one core.
+"""Throughput of the neural network potential inside LAMMPS: the native pair style against the fix external driver.
 
-The study's model size (165 inputs, 7 A cut-off, 165-10-10-1 networks, random weights) on the 5760-atom beta
-supercell: MD steps through ``glassceramic-lmp``'s coupling (LAMMPS neighbour lists, integration and the
-potential's own neighbour list rebuilt as needed) against ``NNPotential.compute`` called directly, in float64 and
-float32, with the peak memory of each; the cost of the coupling alone (a potential that returns zeros); and the
-training throughput. Anchor: n2p2's ``pair_style hdnnp`` runs a ~30-input water model at ~3.3k atom-steps/s/core.
+One run on the 5760-atom beta-Li3PS4 6x6x5 supercell with the study's model size (165 inputs, 7 A cut-off,
+165-10-10-1 networks, random weights, float64), NVE at 600 K with LAMMPS' neighbour lists (skin 1 A):
 
-    python benchmarks/potential.py [--steps 5] [--training-epochs 3]
+- ``pair_style glassceramic`` (the plugin) on 1 and on 2 MPI ranks;
+- ``glassceramic-lmp`` (``fix external`` with the torch model) on 1 rank;
+- LAMMPS' own ``pair_style snap`` (2J = 8, the same 7 A cut-off, random coefficients) as the native anchor;
+
+with atom-steps/s from LAMMPS' loop time, peak memory per rank, the ratios of the same run, and the study's MD
+workload (:data:`PAPER_ATOM_STEPS`) in core-hours and wall time on 64 and 256 cores from these figures.
+
+    OMP_NUM_THREADS=1 python benchmarks/potential.py [--steps 20]
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -24,196 +29,146 @@ from pathlib import Path
 import numpy as np
 
 ELEMENTS = ('Li', 'P', 'S')
-ANCHOR_ATOM_STEPS = 3.3e3
-GOALS = {'float64': 5e3, 'float32': 1e4}
+BIN = Path(sys.executable).parent
+# anneal 5760 atoms x 1e8 steps; diffusion 33 structures x 5 temperatures x 1 ns; VDOS
+PAPER_ATOM_STEPS = {'anneal': 5.76e11, 'diffusion': 9.5e11, 'vdos': 1.9e11}
+GOALS = {'pair style / driver, 1 rank': 3.0, '2 ranks / 1 rank': 1.8}
+MEMORY_GOAL_GB = 1.0
+SNAP_PARAMETERS = 'rcutfac 1.0\ntwojmax 8\nrfac0 0.99363\nrmin0 0.0\nbzeroflag 0\nquadraticflag 0\n'
+SNAP_COEFFICIENTS = 56  # bispectrum components of 2J = 8, plus the constant
 
 
-def build_inputs(folder: Path) -> tuple[Path, Path, int]:
-    """The paper-size potential with random weights and the 6x6x5 beta supercell as a LAMMPS data file."""
+def build_inputs(folder: Path) -> int:
+    """The paper-size model (torch file and pair-style file), SNAP files and the 6x6x5 supercell as a data file."""
     import ase.io
     import torch
 
     from aiida_glassceramic.descriptors.parameters import default_parameters
     from aiida_glassceramic.potentials.io import save_potential
     from aiida_glassceramic.potentials.model import NNPotential
+    from aiida_glassceramic.potentials.pair_style_file import write_pair_style_file
     from aiida_glassceramic.structures import read_crystal, supercell
 
     torch.manual_seed(0)
     model = NNPotential(default_parameters(ELEMENTS, cutoff=7.0), hidden=(10, 10))
     assert model.descriptor.n_features == 165
-    potential = save_potential(model, folder / 'potential.pt')
+    save_potential(model, folder / 'potential.pt')
+    write_pair_style_file(model, folder / 'potential.glassceramic')
+    rng = np.random.default_rng(0)
+    lines = [f'{len(ELEMENTS)} {SNAP_COEFFICIENTS}']
+    for element in ELEMENTS:
+        lines.append(f'{element} 3.5 1.0')  # radius: cut-off 1.0 x (3.5 + 3.5) = 7 A
+        lines += [f'{value:.6f}' for value in rng.normal(0.0, 1e-3, SNAP_COEFFICIENTS)]
+    (folder / 'snap.snapcoeff').write_text('\n'.join(lines) + '\n')
+    (folder / 'snap.snapparam').write_text(SNAP_PARAMETERS)
     atoms = supercell(read_crystal('beta'), (6, 6, 5))
     data = folder / 'beta.data'
     ase.io.write(data, atoms, format='lammps-data', specorder=list(ELEMENTS), masses=True, units='metal')
-    return potential, data, len(atoms)
+    return len(atoms)
 
 
-def md_script(data: Path, potential: Path | None, dtype: str) -> str:
-    """NVE MD at 600 K; without a potential the fix external is left out (LAMMPS' own cost)."""
-    coupling = (
-        f'variable nnp_potential string {potential}\nvariable nnp_elements string "{" ".join(ELEMENTS)}"\n'
-        f'variable nnp_dtype string {dtype}\nfix nnp all external pf/callback 1 1\n'
-        'fix_modify nnp energy yes virial yes\n'
-    )
+def md_script(potential_lines: str, steps: int) -> str:
     return (
-        f'units metal\natom_style atomic\nread_data {data}\npair_style zero 7.0\npair_coeff * *\n'
-        'neighbor 1.0 bin\nvelocity all create 600 4928459\ntimestep 0.001\n'
-        + (coupling if potential is not None else '')
-        + 'fix md all nve\nthermo 1000\nrun 1\n'
+        'units metal\natom_style atomic\nboundary p p p\nread_data beta.data\n'
+        f'{potential_lines}\n'
+        'neighbor 1.0 bin\nvelocity all create 600 4928459 loop geom\ntimestep 0.001\nfix md all nve\n'
+        f'thermo {steps}\nrun {steps}\n'
     )
 
 
-class ZeroPotential:
-    """Returns zeros: measures what the coupling itself costs per step."""
-
-    elements = ELEMENTS
-
-    def compute(self, numbers, positions, cell):
-        return 0.0, np.zeros((len(numbers), 3)), np.zeros(6)
-
-
-def time_lammps(script: str, steps: int, loader=None) -> float:
-    """Seconds per MD step (after a 1-step warm-up inside ``script``)."""
-    from aiida_glassceramic.potentials.lammps_driver import Driver
-
-    options = {'loader': loader} if loader else {}
-    with Driver(['-screen', 'none', '-log', 'none'], **options) as driver:
-        driver.run_text(script)
-        start = time.perf_counter()
-        driver.lmp.command(f'run {steps}')
-        return (time.perf_counter() - start) / steps
+POTENTIALS = {
+    'pair': 'pair_style glassceramic\npair_coeff * * potential.glassceramic Li P S',
+    'snap': 'pair_style snap\npair_coeff * * snap.snapcoeff snap.snapparam Li P S',
+    'driver': (
+        'pair_style zero 7.0\npair_coeff * *\nvariable nnp_potential string potential.pt\n'
+        'variable nnp_elements string "Li P S"\nfix nnp all external pf/callback 1 1\n'
+        'fix_modify nnp energy yes virial yes'
+    ),
+}
 
 
-def time_compute(potential: Path, data: Path, dtype: str, steps: int) -> float:
-    """Seconds per direct ``compute()`` call on positions moving by ~0.005 A per call (like an MD step)."""
-    import ase.io
+def worker(kind: str, folder: Path, ranks: int, steps: int) -> dict:
+    """Run one LAMMPS job in this (fresh) process's child; the children's peak RSS is its memory."""
+    from aiida_glassceramic.potentials.lammps_plugin import plugin_environment
 
-    from aiida_glassceramic.potentials.io import load_potential
-    from aiida_glassceramic.potentials.model import keep_freed_memory
-
-    keep_freed_memory()  # as glassceramic-lmp does
-    model = load_potential(potential, dtype=dtype)
-    atoms = ase.io.read(data, format='lammps-data', style='atomic', units='metal')
-    numbers = np.array([{1: 3, 2: 15, 3: 16}[t] for t in atoms.get_array('type')])
-    positions, cell = atoms.positions.copy(), atoms.cell.array
-    rng = np.random.default_rng(0)
-    model.compute(numbers, positions, cell)
-    start = time.perf_counter()
-    for _ in range(steps):
-        positions += rng.normal(scale=0.003, size=positions.shape)
-        model.compute(numbers, positions, cell)
-    return (time.perf_counter() - start) / steps
-
-
-def training_throughput(epochs: int) -> dict | None:
-    """Structures per second of ``train()`` on 32-atom cells labelled by a random potential (None without it)."""
-    try:
-        from aiida_glassceramic.potentials.training import train
-    except ImportError:
-        return None
-    import torch
-    from ase.calculators.singlepoint import SinglePointCalculator
-
-    from aiida_glassceramic.descriptors.parameters import default_parameters
-    from aiida_glassceramic.potentials.dataset import TrainingSet
-    from aiida_glassceramic.potentials.model import NNPotential
-    from aiida_glassceramic.structures import read_crystal
-
-    torch.manual_seed(1)
-    labeller = NNPotential(default_parameters(ELEMENTS, cutoff=7.0), hidden=(10, 10))
-    images = []
-    for seed in range(40):
-        atoms = read_crystal('beta')
-        atoms.rattle(0.05, seed=seed)
-        energy, forces, _ = labeller.compute(atoms.numbers, atoms.positions, atoms.cell.array)
-        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
-        images.append(atoms)
-    train_set, test_set = TrainingSet.from_atoms(images).split(0.8, seed=0)
-    parameters = {'cutoff': 7.0, 'epochs': epochs, 'patience': epochs, 'seed': 0}
-    start = time.perf_counter()
-    _, metrics = train(train_set, parameters, test_set)
-    wall = time.perf_counter() - start
-    epochs_run = int(metrics.get('epochs', epochs))
-    return {'structures_per_s': len(train_set) * epochs_run / wall, 'epochs': epochs_run, 'wall_s': wall}
+    (folder / f'{kind}.in').write_text(md_script(POTENTIALS[kind], steps))
+    executable = 'glassceramic-lmp' if kind == 'driver' else 'lmp'
+    command = [str(BIN / executable), '-in', f'{kind}.in', '-log', 'none']
+    if ranks > 1:
+        command = [str(BIN / 'mpiexec'), '-n', str(ranks), *command]
+    environment = dict(os.environ, **plugin_environment(), OMP_NUM_THREADS='1')
+    environment['LD_LIBRARY_PATH'] = f'{BIN.parent / "lib"}:{environment.get("LD_LIBRARY_PATH", "")}'
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    loop = re.search(r'Loop time of (\S+) on (\d+) procs for (\d+) steps with (\d+) atoms', done.stdout)
+    seconds, procs, steps_run, atoms = float(loop[1]), int(loop[2]), int(loop[3]), int(loop[4])
+    return {
+        'atom_steps_per_s': atoms * steps_run / seconds,
+        'ranks': procs,
+        'wall_s': wall,
+        'peak_rss_gb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2,
+    }
 
 
-def worker(kind: str, folder: Path, dtype: str, steps: int, epochs: int) -> dict:
-    """One measurement in a fresh process, so its peak memory is its own."""
-    import torch
-
-    torch.set_num_threads(1)
-    potential, data = folder / 'potential.pt', folder / 'beta.data'
-    if kind == 'lammps':
-        result = {'s_per_step': time_lammps(md_script(data, potential, dtype), steps)}
-    elif kind == 'compute':
-        result = {'s_per_step': time_compute(potential, data, dtype, steps)}
-    elif kind == 'coupling':
-        plain = time_lammps(md_script(data, None, dtype), steps * 100)
-        coupled = time_lammps(md_script(data, potential, dtype), steps * 100, loader=lambda *_: ZeroPotential())
-        result = {'s_per_step': coupled - plain, 'lammps_alone_s_per_step': plain}
-    else:
-        result = training_throughput(epochs) or {}
-    result['peak_rss_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    return result
-
-
-def measure(kind: str, folder: Path, dtype: str, steps: int, epochs: int) -> dict:
-    command = [sys.executable, __file__, '--worker', kind, '--folder', str(folder), '--dtype', dtype]
-    command += ['--steps', str(steps), '--training-epochs', str(epochs)]
-    environment = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    done = subprocess.run(command, capture_output=True, text=True, env=environment, check=True)
+def measure(kind: str, folder: Path, ranks: int, steps: int) -> dict:
+    command = [sys.executable, __file__, '--worker', kind, '--folder', str(folder), '--ranks', str(ranks)]
+    done = subprocess.run([*command, '--steps', str(steps)], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def workload(rate_per_core: float, cores: int) -> tuple[float, float]:
+    """Core-hours and wall hours of the study's MD on ``cores`` cores at ``rate_per_core`` atom-steps/s/core."""
+    core_hours = sum(PAPER_ATOM_STEPS.values()) / rate_per_core / 3600
+    return core_hours, core_hours / cores
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--steps', type=int, default=5, help='MD steps / compute calls timed per configuration')
-    parser.add_argument('--training-epochs', type=int, default=3)
-    parser.add_argument('--worker', choices=['lammps', 'compute', 'coupling', 'training'], help=argparse.SUPPRESS)
+    parser.add_argument('--steps', type=int, default=20, help='MD steps of the pair styles (the driver runs a fifth)')
+    parser.add_argument('--worker', choices=sorted(POTENTIALS), help=argparse.SUPPRESS)
     parser.add_argument('--folder', type=Path, help=argparse.SUPPRESS)
-    parser.add_argument('--dtype', default='float64', help=argparse.SUPPRESS)
+    parser.add_argument('--ranks', type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.folder, args.dtype, args.steps, args.training_epochs)))
+        print(json.dumps(worker(args.worker, args.folder, args.ranks, args.steps)))
         return
 
+    from aiida_glassceramic.potentials.lammps_plugin import ensure_plugin
+
+    ensure_plugin()
     with tempfile.TemporaryDirectory(prefix='glassceramic-bench-') as name:
         folder = Path(name)
-        _, _, natoms = build_inputs(folder)
-        print(f'beta-Li3PS4 6x6x5: {natoms} atoms, 165 inputs, 7 A cut-off, 165-10-10-1, one core, {args.steps} steps')
-        print(f'{"configuration":44s} {"atom-steps/s":>12s} {"s/step":>9s} {"peak GB":>8s} {"goal":>8s}')
-        for dtype in ('float64', 'float32'):
-            lammps = measure('lammps', folder, dtype, args.steps, args.training_epochs)
-            direct = measure('compute', folder, dtype, args.steps, args.training_epochs)
-            for label, result in (
-                (f'LAMMPS + glassceramic-lmp, {dtype}', lammps),
-                (f'compute() alone, {dtype}', direct),
-            ):
-                rate = natoms / result['s_per_step']
-                goal = f'{GOALS[dtype]:.0f}' if 'LAMMPS' in label else ''
-                print(f'{label:44s} {rate:12.0f} {result["s_per_step"]:9.3f} {result["peak_rss_gb"]:8.2f} {goal:>8s}')
-            overhead = lammps['s_per_step'] - direct['s_per_step']
-            print(
-                f'{"  coupling + LAMMPS overhead, " + dtype:44s} {"":12s} {overhead:9.3f}'
-                f'   ({100 * overhead / direct["s_per_step"]:+.1f} % of compute)'
-            )
-        coupling = measure('coupling', folder, 'float64', args.steps, args.training_epochs)
-        print(
-            f'{"coupling alone (zero potential), per step":44s} {"":12s} {coupling["s_per_step"]:9.5f}'
-            f'   (LAMMPS NVE alone {coupling["lammps_alone_s_per_step"]:.5f} s/step)'
-        )
-        print(f'{"anchor: n2p2 hdnnp, ~30-input water model":44s} {ANCHOR_ATOM_STEPS:12.0f}')
-        try:
-            training = measure('training', folder, 'float64', args.steps, args.training_epochs)
-        except subprocess.CalledProcessError as error:
-            training = {'error': error.stderr.strip().splitlines()[-1]}
-        if 'structures_per_s' in training:
-            print(
-                f'training, 32-atom cells, paper-size model: {training["structures_per_s"]:.1f} structures/s '
-                f'({training["epochs"]} epochs in {training["wall_s"]:.1f} s, peak {training["peak_rss_gb"]:.2f} GB)'
-            )
-        else:
-            print(f'training: not measured ({training.get("error", "train() not available")})')
+        natoms = build_inputs(folder)
+        runs = {
+            'pair style glassceramic, 1 rank': measure('pair', folder, 1, args.steps),
+            'pair style glassceramic, 2 ranks': measure('pair', folder, 2, args.steps),
+            'fix external driver (torch), 1 rank': measure('driver', folder, 1, max(2, args.steps // 5)),
+            'pair style snap 2J=8 (native anchor), 1 rank': measure('snap', folder, 1, max(2, args.steps // 4)),
+        }
+    print(f'beta-Li3PS4 6x6x5: {natoms} atoms, 165 inputs, 7 A cut-off, 165-10-10-1, float64, NVE 600 K')
+    print(f'| {"run":46s} | {"atom-steps/s":>12s} | {"peak GB/rank":>12s} |')
+    print(f'|{"-" * 48}|{"-" * 14}|{"-" * 14}|')
+    for label, result in runs.items():
+        print(f'| {label:46s} | {result["atom_steps_per_s"]:12.0f} | {result["peak_rss_gb"]:12.2f} |')
+    one, two = runs['pair style glassceramic, 1 rank'], runs['pair style glassceramic, 2 ranks']
+    driver = runs['fix external driver (torch), 1 rank']
+    snap = runs['pair style snap 2J=8 (native anchor), 1 rank']
+    ratios = {
+        'pair style / driver, 1 rank': one['atom_steps_per_s'] / driver['atom_steps_per_s'],
+        '2 ranks / 1 rank': two['atom_steps_per_s'] / one['atom_steps_per_s'],
+        'pair style / snap, 1 rank': one['atom_steps_per_s'] / snap['atom_steps_per_s'],
+    }
+    for label, ratio in ratios.items():
+        goal = f' (goal >= {GOALS[label]})' if label in GOALS else ''
+        print(f'{label}: {ratio:.2f}{goal}')
+    print(f'peak memory per rank: {one["peak_rss_gb"]:.2f} GB (goal < {MEMORY_GOAL_GB} GB)')
+    per_core = two['atom_steps_per_s'] / 2
+    total = sum(PAPER_ATOM_STEPS.values())
+    print(f'study MD workload {total:.2e} atom-steps at {per_core:.0f} atom-steps/s/core (the 2-rank rate per core):')
+    for cores in (64, 256):
+        core_hours, wall = workload(per_core, cores)
+        print(f'  {cores} cores: {core_hours:,.0f} core-hours, {wall:,.0f} h ({wall / 24:.1f} days) wall time')
 
 
 if __name__ == '__main__':

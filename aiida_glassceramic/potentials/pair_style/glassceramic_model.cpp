@@ -19,7 +19,6 @@ namespace glassceramic {
 namespace {
 
 constexpr int MAX_MOMENT_ZETA = 8;
-constexpr int MAX_MONOMIALS = 165;    // C(8 + 3, 3)
 constexpr double PI = 3.14159265358979323846;
 
 // the non-empty, non-comment lines of a file as words, with their line numbers
@@ -140,9 +139,11 @@ Model Model::parse(const std::string &text)
     if (f.zeta < 1 || (f.lambda != 1.0 && f.lambda != -1.0)) reader.fail("angular: zeta >= 1 and lambda +-1");
     model.angular_.push_back(f);
   }
-  model.activation_ = reader.next("activation", 1)[0];
-  if (model.activation_ != "tanh" && model.activation_ != "softplus" && model.activation_ != "silu")
-    reader.fail("activation '" + model.activation_ + "': tanh, softplus or silu");
+  const std::string activation = reader.next("activation", 1)[0];
+  if (activation == "tanh") model.activation_ = Activation::tanh;
+  else if (activation == "softplus") model.activation_ = Activation::softplus;
+  else if (activation == "silu") model.activation_ = Activation::silu;
+  else reader.fail("activation '" + activation + "': tanh, softplus or silu");
   std::vector<std::string> hidden = reader.next("hidden");
   if (hidden.empty() || reader.integer(hidden[0]) != static_cast<int>(hidden.size()) - 1)
     reader.fail("'hidden' needs a count and that many layer widths");
@@ -219,6 +220,17 @@ void Model::setup()
         monomial_degree_.push_back(d);
         multinomial_.push_back(factorial(d) / (factorial(a) * factorial(b) * factorial(d - a - b)));
       }
+  // d(u^alpha)/du_c = alpha_c u^(alpha - e_c): over the lower monomials beta, the index of beta + e_c
+  for (int m = 0; m < static_cast<int>(exponents_.size()); ++m)
+    if (monomial_degree_[m] < degree_) n_lower_ = m + 1;
+  steps_.assign(3 * n_lower_, 0);
+  for (int c = 0; c < 3; ++c)
+    for (int b = 0; b < n_lower_; ++b) {
+      std::array<int, 3> raised = exponents_[b];
+      ++raised[c];
+      for (size_t m = 0; m < exponents_.size(); ++m)
+        if (exponents_[m] == raised) steps_[c * n_lower_ + b] = static_cast<int>(m);
+    }
   expansion_.assign((degree_ + 1) * n_shapes_, 0.0);
   diagonal_.assign(n_shapes_, 0.0);
   for (int s = 0; s < n_shapes_; ++s) {
@@ -254,7 +266,7 @@ double Model::cutoff_function(double r, double &derivative) const
   return 0.5 * std::cos(r * (PI / cutoff)) + 0.5;
 }
 
-void Model::monomials(const double *u, double *values, double (*gradients)[3]) const
+void Model::monomials(const double *u, double *values) const
 {
   double powers[3][MAX_MOMENT_ZETA + 1];
   for (int c = 0; c < 3; ++c) {
@@ -264,9 +276,6 @@ void Model::monomials(const double *u, double *values, double (*gradients)[3]) c
   for (size_t m = 0; m < exponents_.size(); ++m) {
     const auto &[a, b, c] = exponents_[m];
     values[m] = powers[0][a] * powers[1][b] * powers[2][c];
-    gradients[m][0] = a ? a * powers[0][a - 1] * powers[1][b] * powers[2][c] : 0.0;
-    gradients[m][1] = b ? b * powers[0][a] * powers[1][b - 1] * powers[2][c] : 0.0;
-    gradients[m][2] = c ? c * powers[0][a] * powers[1][b] * powers[2][c - 1] : 0.0;
   }
 }
 
@@ -296,10 +305,10 @@ double Model::network(int element, Workspace &work) const
         continue;
       }
       double y, slope;
-      if (activation_ == "tanh") {
+      if (activation_ == Activation::tanh) {
         y = std::tanh(z);
         slope = 1.0 - y * y;
-      } else if (activation_ == "softplus") {    // torch.nn.Softplus: beta 1, linear above 20
+      } else if (activation_ == Activation::softplus) {    // torch.nn.Softplus: beta 1, linear above 20
         y = z > 20.0 ? z : std::log1p(std::exp(z));
         slope = z > 20.0 ? 1.0 : 1.0 / (1.0 + std::exp(-z));
       } else {    // silu
@@ -396,29 +405,36 @@ double Model::energy(int centre, const std::vector<Neighbour> &neighbours, std::
   const int n_radial = static_cast<int>(radial_eta_.size()), n_angular = static_cast<int>(angular_.size());
   const int n_widths = static_cast<int>(width_eta_.size()), n_monomials = static_cast<int>(exponents_.size());
   const int offset = n_elements_ * n_radial;
+  const int n_gauss = n_radial + n_widths;
   std::vector<double> &features = work.features;
   features.assign(n_features_, 0.0);
   work.r.resize(n);
   work.fc.resize(n);
   work.dfc.resize(n);
+  work.gauss.resize(static_cast<size_t>(n) * n_gauss);
+  work.monomials.resize(static_cast<size_t>(n) * n_monomials);
   work.moments.assign(n_elements_ * n_widths * n_monomials, 0.0);
   work.squares.assign(n_elements_ * n_widths, 0.0);
-  double values[MAX_MONOMIALS], gradients[MAX_MONOMIALS][3];
 
   for (int j = 0; j < n; ++j) {
     const double *v = neighbours[j].v.data();
     const int e = neighbours[j].element;
     const double r = std::sqrt(std::max(v[0] * v[0] + v[1] * v[1] + v[2] * v[2], 1e-24));
     const double fc = cutoff_function(r, work.dfc[j]);
+    double *gauss = &work.gauss[static_cast<size_t>(j) * n_gauss];
     work.r[j] = r;
     work.fc[j] = fc;
-    for (int k = 0; k < n_radial; ++k)
-      features[e * n_radial + k] += std::exp(-radial_eta_[k] * (r - radial_rs_[k]) * (r - radial_rs_[k])) * fc;
+    for (int k = 0; k < n_radial; ++k) {
+      gauss[k] = std::exp(-radial_eta_[k] * (r - radial_rs_[k]) * (r - radial_rs_[k]));
+      features[e * n_radial + k] += gauss[k] * fc;
+    }
     if (!n_widths) continue;
     const double u[3] = {v[0] / r, v[1] / r, v[2] / r};
-    monomials(u, values, gradients);
+    double *values = &work.monomials[static_cast<size_t>(j) * n_monomials];
+    monomials(u, values);
     for (int w = 0; w < n_widths; ++w) {
-      const double weight = std::exp(-width_eta_[w] * (r - width_rs_[w]) * (r - width_rs_[w])) * fc;
+      gauss[n_radial + w] = std::exp(-width_eta_[w] * (r - width_rs_[w]) * (r - width_rs_[w]));
+      const double weight = gauss[n_radial + w] * fc;
       double *moment = &work.moments[(e * n_widths + w) * n_monomials];
       for (int m = 0; m < n_monomials; ++m) moment[m] += weight * values[m];
       work.squares[e * n_widths + w] += weight * weight;
@@ -477,36 +493,45 @@ double Model::energy(int centre, const std::vector<Neighbour> &neighbours, std::
     }
   }
 
+  // gradient of sum_alpha G[alpha] u^alpha over u, as coefficients of the lower monomials, per element and width
+  work.grad_lower.assign(static_cast<size_t>(n_elements_) * n_widths * 3 * n_lower_, 0.0);
+  for (int ew = 0; ew < n_elements_ * n_widths; ++ew) {
+    const double *gm = &work.grad_moments[ew * n_monomials];
+    double *lower = &work.grad_lower[static_cast<size_t>(ew) * 3 * n_lower_];
+    for (int c = 0; c < 3; ++c)
+      for (int b = 0; b < n_lower_; ++b) {
+        const int raised = steps_[c * n_lower_ + b];
+        lower[c * n_lower_ + b] = exponents_[raised][c] * gm[raised];
+      }
+  }
+
   // per neighbour: dE/dr and dE/du, then dE/dv = dE/dr u + (dE/du - (dE/du . u) u) / r
   grad.assign(n, {0.0, 0.0, 0.0});
   for (int j = 0; j < n; ++j) {
     const double *v = neighbours[j].v.data();
     const int e = neighbours[j].element;
     const double r = work.r[j], fc = work.fc[j], dfc = work.dfc[j];
+    const double *gauss = &work.gauss[static_cast<size_t>(j) * n_gauss];
     double d_r = 0.0, d_u[3] = {0.0, 0.0, 0.0};
-    for (int k = 0; k < n_radial; ++k) {
-      const double x = r - radial_rs_[k];
-      const double gauss = std::exp(-radial_eta_[k] * x * x);
-      d_r += grad_features[e * n_radial + k] * gauss * (-2.0 * radial_eta_[k] * x * fc + dfc);
-    }
-    const double u[3] = {v[0] / r, v[1] / r, v[2] / r};
-    if (n_widths) monomials(u, values, gradients);
+    for (int k = 0; k < n_radial; ++k)
+      d_r += grad_features[e * n_radial + k] * gauss[k] * (-2.0 * radial_eta_[k] * (r - radial_rs_[k]) * fc + dfc);
+    const double *values = &work.monomials[static_cast<size_t>(j) * n_monomials];
     for (int w = 0; w < n_widths; ++w) {
-      const double x = r - width_rs_[w];
-      const double gauss = std::exp(-width_eta_[w] * x * x);
-      const double weight = gauss * fc;
+      const double weight = gauss[n_radial + w] * fc;
       const double *gm = &work.grad_moments[(e * n_widths + w) * n_monomials];
+      const double *lower = &work.grad_lower[static_cast<size_t>(e * n_widths + w) * 3 * n_lower_];
       double d_weight = 2.0 * weight * work.grad_squares[e * n_widths + w];
+      for (int m = 0; m < n_monomials; ++m) d_weight += gm[m] * values[m];
       double du[3] = {0.0, 0.0, 0.0};
-      for (int m = 0; m < n_monomials; ++m) {
-        d_weight += gm[m] * values[m];
-        du[0] += gm[m] * gradients[m][0];
-        du[1] += gm[m] * gradients[m][1];
-        du[2] += gm[m] * gradients[m][2];
+      for (int b = 0; b < n_lower_; ++b) {
+        du[0] += lower[b] * values[b];
+        du[1] += lower[n_lower_ + b] * values[b];
+        du[2] += lower[2 * n_lower_ + b] * values[b];
       }
-      d_r += d_weight * gauss * (-2.0 * width_eta_[w] * x * fc + dfc);
+      d_r += d_weight * gauss[n_radial + w] * (-2.0 * width_eta_[w] * (r - width_rs_[w]) * fc + dfc);
       for (int c = 0; c < 3; ++c) d_u[c] += weight * du[c];
     }
+    const double u[3] = {v[0] / r, v[1] / r, v[2] / r};
     const double radial_part = d_u[0] * u[0] + d_u[1] * u[1] + d_u[2] * u[2];
     for (int c = 0; c < 3; ++c) grad[j][c] = d_r * u[c] + (d_u[c] - radial_part * u[c]) / r;
   }

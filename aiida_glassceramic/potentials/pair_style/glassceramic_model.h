@@ -47,7 +47,8 @@ struct Workspace {
   std::vector<double> features, grad_features;
   std::vector<std::vector<double>> inputs, slopes;    // per layer: its input and the activation's derivative
   std::vector<double> r, fc, dfc;                     // per neighbour
-  std::vector<double> moments, squares, grad_moments, grad_squares;
+  std::vector<double> gauss, monomials;               // per neighbour: Gaussians (radial, widths), u^alpha
+  std::vector<double> moments, squares, grad_moments, grad_squares, grad_lower;
 };
 
 class Model {
@@ -70,13 +71,15 @@ class Model {
   std::vector<AngularFunction> angular_;
   std::vector<int> pair_index_;    // n_elements x n_elements -> element pair (a <= b)
   std::vector<int> pair_first_, pair_second_;
-  std::string activation_;
+  enum class Activation { tanh, softplus, silu } activation_ = Activation::tanh;
   std::vector<double> reference_energy_;
   std::vector<Network> networks_;
   // moment expansion of the separable angular functions
   int degree_ = 0;
   std::vector<double> width_eta_, width_rs_;
-  std::vector<std::array<int, 3>> exponents_;    // monomials u^alpha
+  std::vector<std::array<int, 3>> exponents_;    // monomials u^alpha, by degree
+  int n_lower_ = 0;                               // monomials of degree < degree_: the first n_lower_
+  std::vector<int> steps_;                        // 3 x n_lower: index of beta + e_axis
   std::vector<int> monomial_degree_;
   std::vector<double> multinomial_;               // n! / alpha!
   std::vector<double> expansion_;                 // (degree + 1) x shapes: 2^(1-zeta) C(zeta, n) lambda^n
@@ -87,7 +90,7 @@ class Model {
   void setup();
   double cutoff_function(double r, double &derivative) const;
   double network(int element, Workspace &work) const;
-  void monomials(const double *u, double *values, double (*gradients)[3]) const;
+  void monomials(const double *u, double *values) const;
   // triplet-summed angular functions: added to `features` (forward) or, with `grad`, their gradient
   void triplets(const std::vector<Neighbour> &neighbours, const Workspace &work, double *features,
                 std::vector<std::array<double, 3>> *grad) const;

@@ -17,6 +17,7 @@ from .displacement_map import DisplacementMap, displacement_map
 from .domains import Clusters, CrystallineDomains, crystalline_domains, periodic_clusters
 from .errors import AnalysisError
 from .fingerprint import EntropyFingerprint, crystalline_fraction, entropy_fingerprint
+from .li_order import DisplacementByOrder, displacement_by_order, nearest_site
 from .neighbours import NeighbourList, neighbour_list
 from .rdf import PairDistribution, pair_distribution
 from .speciation import BOND_CUTOFFS, anion_speciation
@@ -34,6 +35,7 @@ __all__ = (
     'CrystallineDomains',
     'Crystallinity',
     'DiffusionFit',
+    'DisplacementByOrder',
     'DisplacementMap',
     'EntropyFingerprint',
     'NeighbourList',
@@ -49,11 +51,13 @@ __all__ = (
     'crystalline_fraction',
     'crystallinity',
     'diffusion_coefficient',
+    'displacement_by_order',
     'displacement_map',
     'entropy_fingerprint',
     'iter_frames',
     'iter_lammps_dump',
     'mean_square_displacement',
+    'nearest_site',
     'neighbour_list',
     'nernst_einstein',
     'pair_distribution',

@@ -132,11 +132,12 @@ def compute_speciation(structure: orm.StructureData, parameters: orm.Dict) -> or
 
 def with_uncertainty(name: str, unit: str, value: float, stderr: float, interval: tuple[float, float]) -> dict:
     """A measured value as the entries ``<name>_<unit>``, ``<name>_stderr_<unit>`` and ``<name>_ci95_<unit>``
-    (standard error and central 95 % interval)."""
+    (standard error and central 95 % interval; no unit suffix for a pure number, ``unit=''``)."""
+    suffix = f'_{unit}' if unit else ''
     return {
-        f'{name}_{unit}': float(value),
-        f'{name}_stderr_{unit}': float(stderr),
-        f'{name}_ci95_{unit}': [float(bound) for bound in interval],
+        f'{name}{suffix}': float(value),
+        f'{name}_stderr{suffix}': float(stderr),
+        f'{name}_ci95{suffix}': [float(bound) for bound in interval],
     }
 
 
@@ -327,3 +328,75 @@ def compute_arrhenius_summary(structure: orm.StructureData, parameters: orm.Dict
         ),
     }
     return orm.Dict(summary)
+
+
+@calcfunction
+def compute_domains(
+    structure: orm.StructureData,
+    fingerprint: orm.ArrayData,
+    parameters: orm.Dict,
+    crystal_fingerprint: orm.ArrayData | None = None,
+    glass_fingerprint: orm.ArrayData | None = None,
+) -> orm.Dict:
+    """Crystalline domains of the P atoms of a ``compute_entropy_fingerprint`` result: ordered fraction, clusters of
+    ordered P (periodic), largest cluster fraction and the axes along which it wraps the cell.
+
+    Parameters: ``cutoff_A`` (P-P bond, 7.0) and ``threshold_kB``: a number, or ``'midpoint'`` for halfway between
+    the mean fingerprints of ``crystal_fingerprint`` and ``glass_fingerprint``."""
+    settings = parameters.get_dict()
+    threshold = settings.get('threshold_kB', 'midpoint')
+    if threshold == 'midpoint':
+        if crystal_fingerprint is None or glass_fingerprint is None:
+            raise analysis.AnalysisError("threshold_kB 'midpoint': give the crystal and the glass fingerprints")
+        means = [node.get_array('averaged_kB').mean() for node in (crystal_fingerprint, glass_fingerprint)]
+        threshold = float(np.mean(means))
+    atoms = structure.get_ase()
+    sites = atoms.positions[fingerprint.get_array('indices')]
+    cutoff = settings.get('cutoff_A', 7.0)
+    domains = analysis.crystalline_domains(
+        sites, atoms.cell.array, fingerprint.get_array('averaged_kB'), threshold, cutoff
+    )
+    return orm.Dict(
+        {
+            'threshold_kB': threshold,
+            'cutoff_A': cutoff,
+            'sites': domains.nsites,
+            'ordered_fraction': domains.ordered_fraction,
+            'clusters': len(domains.clusters.sizes),
+            'cluster_sizes': domains.clusters.sizes.tolist(),
+            'largest_cluster_fraction': domains.largest_fraction,
+            'spanning_axes': [axis for axis, spans in zip('abc', domains.largest_spans, strict=True) if spans],
+        }
+    )
+
+
+@calcfunction
+def compute_li_order(
+    source: orm.Data, structure: orm.StructureData, fingerprint: orm.ArrayData, domains: orm.Dict, parameters: orm.Dict
+) -> orm.Dict:
+    """Mean Li displacement amplitude near ordered vs near disordered P (ordered below the ``threshold_kB`` of the
+    structure's ``compute_domains`` result) and their ratio, with bootstrap uncertainties.
+
+    Parameters: ``window_frames``, ``stride_frames`` (default the window), ``species`` ('Li'), ``reach_A`` (8.0),
+    ``seed`` (0), ``type_symbols``/``format`` for files."""
+    settings = parameters.get_dict()
+    atoms = structure.get_ase()
+    sites = atoms.positions[fingerprint.get_array('indices')]
+    ordered = fingerprint.get_array('averaged_kB') < domains['threshold_kB']
+    with _frames(source, settings) as frames:
+        result = analysis.displacement_by_order(
+            frames,
+            sites,
+            ordered,
+            settings['window_frames'],
+            species=settings.get('species', 'Li'),
+            stride=settings.get('stride_frames'),
+            reach=settings.get('reach_A', 8.0),
+            seed=settings.get('seed', 0),
+        )
+    values = {'near_ordered': result.near_ordered, 'near_disordered': result.near_disordered, 'ratio': result.ratio}
+    entries: dict = {'samples_near_ordered': result.samples[0], 'samples_near_disordered': result.samples[1]}
+    for name, value in values.items():
+        unit = '' if name == 'ratio' else 'A'
+        entries |= with_uncertainty(name, unit, value, result.stderr[name], result.interval[name])
+    return orm.Dict({key: _finite_or_none(value) for key, value in entries.items()})

@@ -120,3 +120,66 @@ def test_vdos_and_displacement_map_from_a_dump_file(aiida_profile):
     )
     assert np.nanmax(amplitude.get_array('mean_amplitude_A')) < 2 * 0.1 * np.sqrt(3)
     assert amplitude.get_array('counts').sum() == 10 * 39
+
+
+def test_domains_of_the_crystal_and_of_a_shaken_cell(beta_node):
+    """The beta supercell: every P ordered, one cluster that wraps a, b and c. With half of the P shaken, the midpoint
+    threshold between the two mean fingerprints marks as ordered exactly the P below it."""
+    settings = orm.Dict({'cutoff_A': 6.0, 'average_cutoff_A': 5.0})
+    crystal = functions.compute_entropy_fingerprint(beta_node, settings)['fingerprint']
+    atoms = beta_node.get_ase()
+    half = (atoms.get_scaled_positions()[:, 0] >= 0.5) & (np.array(atoms.get_chemical_symbols()) == 'P')
+    atoms.positions[half] += np.random.default_rng(0).normal(scale=1.0, size=(half.sum(), 3))
+    shaken = orm.StructureData(ase=atoms)
+    glass = functions.compute_entropy_fingerprint(shaken, settings)['fingerprint']
+    midpoint = orm.Dict({'threshold_kB': 'midpoint', 'cutoff_A': 7.0})
+    ordered = functions.compute_domains(beta_node, crystal, midpoint, crystal, glass)
+    assert ordered['ordered_fraction'] == 1.0 and ordered['clusters'] == 1
+    assert ordered['largest_cluster_fraction'] == 1.0 and ordered['spanning_axes'] == ['a', 'b', 'c']
+    values = glass.get_array('averaged_kB')
+    threshold = (crystal.get_array('averaged_kB').mean() + values.mean()) / 2
+    assert ordered['threshold_kB'] == pytest.approx(threshold)
+    partial = functions.compute_domains(shaken, glass, orm.Dict({'threshold_kB': threshold, 'cutoff_A': 7.0}))
+    assert partial['ordered_fraction'] == pytest.approx(np.mean(values < threshold))
+    assert sum(partial['cluster_sizes']) == np.sum(values < threshold)
+    with pytest.raises(AnalysisError, match='midpoint'):
+        functions.compute_domains(shaken, glass, midpoint)
+
+
+def test_li_order_of_a_trajectory(beta_node):
+    """Li of the beta supercell: those whose nearest P (by hand) is ordered jump by 1 A and back, the others by
+    0.25 A; windows start from the frames at home."""
+    atoms = beta_node.get_ase()
+    fingerprint = functions.compute_entropy_fingerprint(
+        beta_node, orm.Dict({'cutoff_A': 6.0, 'average_cutoff_A': 5.0})
+    )['fingerprint']
+    p_index = fingerprint.get_array('indices')
+    ordered_p = atoms.positions[p_index][:, 0] < atoms.cell[0, 0] / 2  # call the P of one half ordered
+    values = np.where(ordered_p, -10.0, 10.0)
+    flags = orm.ArrayData()
+    flags.set_array('indices', p_index)
+    flags.set_array('averaged_kB', values)
+    domains = orm.Dict({'threshold_kB': 0.0})
+    lithium = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == 'Li')
+    atoms.positions[lithium] += np.random.default_rng(1).normal(scale=0.05, size=(len(lithium), 3))  # no ties
+    vectors = atoms.positions[lithium][:, None, :] - atoms.positions[p_index][None, :, :]
+    fractional = vectors @ np.linalg.inv(atoms.cell.array)
+    vectors = (fractional - np.round(fractional)) @ atoms.cell.array
+    near_ordered = ordered_p[np.argmin(np.linalg.norm(vectors, axis=2), axis=1)]
+    amplitude = np.where(near_ordered, 1.0, 0.25)
+    frames = []
+    for index in range(6):
+        positions = atoms.positions.copy()
+        if index % 2:
+            positions[lithium, 2] += amplitude
+        frames.append(positions)
+    trajectory = orm.TrajectoryData()
+    trajectory.set_trajectory(
+        atoms.get_chemical_symbols(), np.array(frames), cells=np.tile(atoms.cell.array, (6, 1, 1)), pbc=(True,) * 3
+    )
+    result = functions.compute_li_order(
+        trajectory, beta_node, flags, domains, orm.Dict({'window_frames': 1, 'stride_frames': 2})
+    )
+    assert result['near_ordered_A'] == pytest.approx(1.0) and result['near_disordered_A'] == pytest.approx(0.25)
+    assert result['ratio'] == pytest.approx(4.0) and result['ratio_stderr'] == pytest.approx(0.0, abs=1e-9)
+    assert result['samples_near_ordered'] == 3 * near_ordered.sum()  # windows from the frames at home: 0, 2, 4

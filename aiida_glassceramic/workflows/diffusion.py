@@ -33,6 +33,9 @@ class DiffusionWorkChain(LammpsWorkChain):
         spec.output_namespace('conductivity', valid_type=orm.Dict, dynamic=True, help='sigma at the run temperature.')
         spec.output_namespace('msd', valid_type=orm.ArrayData, dynamic=True, help='MSD per `<structure>_T<K>`.')
         spec.output_namespace(
+            'trajectory', valid_type=orm.SinglefileData, dynamic=True, help='Li trajectory dump per `<structure>_T<K>`.'
+        )
+        spec.output_namespace(
             'displacement_map', valid_type=orm.ArrayData, dynamic=True, help='Li displacement map per run.'
         )
 
@@ -96,6 +99,7 @@ class DiffusionWorkChain(LammpsWorkChain):
                     }
                 )
                 self.out(f'msd.{label}', result['msd'])
+                self.out(f'trajectory.{label}', trajectory)
                 self.out(f'diffusion.{label}', result['diffusion'])
                 self.out(f'conductivity.{label}', compute_conductivity(structure, result['diffusion'], conductivity))
                 self.out(f'displacement_map.{label}', compute_displacement_map(trajectory, mapping))

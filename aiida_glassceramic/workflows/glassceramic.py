@@ -9,7 +9,14 @@ from aiida.engine import ToContext, WorkChain, calcfunction, if_
 
 from ..data import NNPotentialData, TrainingSetData
 from ..protocols import load_protocol, recursive_merge
-from .analysis_functions import compute_entropy_fingerprint, compute_pair_distribution, compute_speciation, compute_xrd
+from .analysis_functions import (
+    compute_domains,
+    compute_entropy_fingerprint,
+    compute_li_order,
+    compute_pair_distribution,
+    compute_speciation,
+    compute_xrd,
+)
 from .anneal import AnnealWorkChain
 from .diffusion import DiffusionWorkChain
 from .input_checks import InputValidationError, overlapping_atoms, resolve_code
@@ -32,8 +39,9 @@ MD_STAGES = ('melt_quench', 'anneal', 'relax', 'diffusion', 'vdos')
 
 class GlassCeramicWorkChain(WorkChain):
     """Crystal -> reference data -> trained potential -> melt-quenched glass -> NPT anneal in chunks -> relaxed
-    snapshots -> g(r), XRD crystallinity, entropy fingerprint and anion units of each -> Li diffusion (D, Arrhenius
-    barrier, conductivity, displacement maps) and VDOS of the crystal, the glass and the chosen snapshots.
+    snapshots -> g(r), XRD crystallinity, entropy fingerprint, crystalline domains and anion units of each -> Li
+    diffusion (D, Arrhenius barrier, conductivity with their uncertainties, displacement maps, Li displacement near
+    ordered vs disordered P) and VDOS of the crystal, the glass and the chosen snapshots.
 
     Each stage can start from an existing node: give ``training_set`` to skip the reference data, ``potential`` to
     skip the training as well, ``glass`` to skip the melt-quench.
@@ -95,8 +103,11 @@ class GlassCeramicWorkChain(WorkChain):
             spec.output_namespace(name, valid_type=orm.ArrayData, dynamic=True, help='Per analysed structure.')
         for name in ('msd', 'displacement_map'):
             spec.output_namespace(name, valid_type=orm.ArrayData, dynamic=True, help='Per structure and temperature.')
-        for name in ('crystallinity', 'speciation', 'diffusion', 'band_centres'):
+        for name in ('crystallinity', 'speciation', 'domains', 'diffusion', 'band_centres'):
             spec.output_namespace(name, valid_type=orm.Dict, dynamic=True, help='Per analysed structure.')
+        spec.output_namespace(
+            'li_order', valid_type=orm.Dict, dynamic=True, help='Li displacement near ordered vs disordered P per run.'
+        )
         spec.output('summary', valid_type=orm.Dict, help='The headline numbers of every stage, with units.')
         spec.exit_code(401, 'ERROR_REFERENCE_DATA', message='the reference data stage failed')
         spec.exit_code(402, 'ERROR_TRAINING', message='the training stage failed')
@@ -278,9 +289,11 @@ class GlassCeramicWorkChain(WorkChain):
         return None
 
     def analyse_structures(self):
-        """g(r), XRD crystallinity, entropy fingerprint and anion units of crystal, glass and every snapshot."""
+        """g(r), XRD crystallinity, entropy fingerprint, crystalline domains and anion units of crystal, glass and
+        every snapshot."""
         settings = self.inputs.analysis.get_dict()
         structures = {'crystal': self.ctx.crystal_supercell, 'glass': self.ctx.glass, **self.ctx.snapshots}
+        self.ctx.fingerprints = {}
         for key, structure in structures.items():
             pair_distribution = compute_pair_distribution(structure, orm.Dict(settings['pair_distribution']))
             self.out(f'pair_distribution.{key}', pair_distribution)
@@ -289,7 +302,17 @@ class GlassCeramicWorkChain(WorkChain):
             self.out(f'crystallinity.{key}', xrd['crystallinity'])
             fingerprint = compute_entropy_fingerprint(structure, orm.Dict(settings['fingerprint']))
             self.out(f'fingerprint.{key}', fingerprint['fingerprint'])
+            self.ctx.fingerprints[key] = fingerprint['fingerprint']
             self.out(f'speciation.{key}', compute_speciation(structure, orm.Dict(settings['speciation'])))
+        references = {
+            'crystal_fingerprint': self.ctx.fingerprints['crystal'],
+            'glass_fingerprint': self.ctx.fingerprints['glass'],
+        }
+        for key, structure in structures.items():
+            domains = compute_domains(
+                structure, self.ctx.fingerprints[key], orm.Dict(settings['domains']), **references
+            )
+            self.out(f'domains.{key}', domains)
 
     def run_dynamics(self):
         chosen = self.ctx.snapshots if self.inputs.dynamics_snapshots.value == 'all' else _last(self.ctx.snapshots)
@@ -309,11 +332,37 @@ class GlassCeramicWorkChain(WorkChain):
         for name in ('vdos', 'band_centres'):
             for key, node in self.ctx.vdos.outputs[name].items():
                 self.out(f'{name}.{key}', node)
+        self.analyse_li_order()
         return None
+
+    def analyse_li_order(self):
+        """Li displacement near ordered vs disordered P for every diffusion run, windows as the displacement map."""
+        diffusion = self.inputs.md['diffusion']
+        parameters = orm.Dict(
+            {
+                'window_frames': round(diffusion['displacement_window_ps'] / diffusion['dump_interval_ps']),
+                'species': diffusion['species'][0],
+            }
+        )
+        structures = {'crystal': self.ctx.crystal_supercell, 'glass': self.ctx.glass, **self.ctx.snapshots}
+        for label, trajectory in self.ctx.diffusion.outputs.trajectory.items():
+            key = label.rsplit('_', 1)[0]
+            fingerprint, domains = self.ctx.fingerprints[key], self.outputs['domains'][key]
+            self.out(
+                f'li_order.{label}', compute_li_order(trajectory, structures[key], fingerprint, domains, parameters)
+            )
 
     def results(self):
         nodes, index = {}, {}
-        for kind in ('crystallinity', 'speciation', 'diffusion', 'band_centres', 'pair_distribution'):
+        for kind in (
+            'crystallinity',
+            'speciation',
+            'domains',
+            'diffusion',
+            'band_centres',
+            'pair_distribution',
+            'li_order',
+        ):
             for key, node in self.outputs[kind].items():
                 name = f'node_{len(nodes)}'
                 nodes[name], index[name] = node, [kind, key]
@@ -343,12 +392,18 @@ def _last(snapshots: dict) -> dict:
 
 @calcfunction
 def summarise(index: orm.Dict, **nodes: orm.Data) -> orm.Dict:
-    """The headline numbers: potential RMSE, crystallinity, anion units, long-range order of g(r), D, Ea, sigma and
-    VDOS band centres per structure; ``index`` maps each node's name to its [kind, structure]."""
+    """The headline numbers: potential RMSE, crystallinity, anion units, crystalline domains, long-range order of
+    g(r), D, Ea, sigma, Li displacement near ordered vs disordered P (per run temperature) and VDOS band centres per
+    structure; ``index`` maps each node's name to its [kind, structure or run]."""
     summary: dict = {'structures': {}}
     if 'metrics' in nodes:
         summary['potential'] = nodes['metrics'].get_dict()
     for name, (kind, key) in index.get_dict().items():
+        if kind == 'li_order':
+            structure, temperature = key.rsplit('_', 1)
+            runs = summary['structures'].setdefault(structure, {}).setdefault('li_order', {})
+            runs[temperature] = nodes[name].get_dict()
+            continue
         node, entry = nodes[name], summary['structures'].setdefault(key, {})
         if kind == 'pair_distribution':
             entry['g_r_max_deviation_beyond_5A'] = _order_beyond(node, 5.0)

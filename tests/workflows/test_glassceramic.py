@@ -75,10 +75,19 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
         assert diffusion['sigma_S_per_cm'] > 0
         assert row['band_centres']['Li']['THz'] > 0
 
+    assert crystal_row['domains']['ordered_fraction'] == 1.0, 'every P of the perfect crystal is ordered'
+    assert crystal_row['domains']['spanning_axes'] == ['a', 'b', 'c']
+    for row in (crystal_row, glass_row):
+        assert set(row['li_order']) == {'T600', 'T900'}
+        assert all(run['samples_near_ordered'] + run['samples_near_disordered'] > 0 for run in row['li_order'].values())
+        low, high = row['diffusion']['Ea_ci95_eV']
+        assert low < row['diffusion']['Ea_eV'] < high
+        assert row['diffusion']['sigma_stderr_S_per_cm'] > 0
+
     report = write_report(node, tmp_path / 'report')
     text = report.read_text()
-    assert 'Potential test RMSE' in text and '| glass |' in text
-    assert {'pair_distribution.png', 'xrd.png', 'arrhenius.png', 'vdos.png'} <= {
+    assert 'Potential [PK' in text and '<td>glass</td>' in text
+    assert {'xrd.png', 'arrhenius.png', 'vdos.png', 'domains.png', 'displacement_and_order.png'} <= {
         p.name for p in report.parent.iterdir()
     }
 

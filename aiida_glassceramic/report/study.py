@@ -1,0 +1,81 @@
+"""The outputs of a finished study, in the order and with the keys the report needs: structures (crystal, glass,
+snapshots by anneal time), their result nodes, and numbers with their uncertainty and provenance PK."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiida import orm
+
+from ..workflows.lammps_base import section
+from ..workflows.md_functions import temperature_label
+
+STRUCTURE_NAMESPACES = ('crystallinity', 'speciation', 'domains', 'fingerprint', 'xrd_pattern', 'diffusion')
+
+
+@dataclass(frozen=True)
+class Study:
+    node: orm.WorkflowNode
+    keys: list[str]
+    structures: dict[str, orm.StructureData]
+    anneal_ns: dict[str, float]
+    temperatures: list[float]
+
+    def result(self, namespace: str, key: str) -> orm.Data | None:
+        outputs = self.node.outputs
+        return outputs[namespace][key] if namespace in outputs and key in outputs[namespace] else None
+
+    def run(self, namespace: str, key: str, temperature: float) -> orm.Data | None:
+        return self.result(namespace, f'{key}_{temperature_label(temperature)}')
+
+    @property
+    def snapshots(self) -> list[str]:
+        return [key for key in self.keys if key in self.anneal_ns]
+
+
+def read_study(node: orm.WorkflowNode) -> Study:
+    outputs = node.outputs
+    md = node.inputs.md.get_dict()
+    timestep_ps = md['anneal'].get('timestep_fs', 1.0) / 1000.0
+    snapshots = sorted(outputs.snapshots, key=_step) if 'snapshots' in outputs else []
+    structures = {'crystal': outputs.crystal_supercell, 'glass': outputs.glass}
+    structures |= {key: outputs.snapshots[key] for key in snapshots}
+    anneal_ns = {key: _step(key) * timestep_ps / 1000.0 for key in snapshots}
+    return Study(node, list(structures), structures, anneal_ns, sorted(md['diffusion']['temperatures']))
+
+
+def _step(key: str) -> int:
+    return int(key.rsplit('_', 1)[-1])
+
+
+def uses_protocol(node: orm.WorkflowNode, protocol: str) -> bool:
+    """Whether the study ran with the MD settings, cell and analysis of ``protocol`` of the package."""
+    from ..protocols import load_protocol
+    from ..workflows.glassceramic import MD_STAGES, PROTOCOL_FILE
+
+    settings = load_protocol(PROTOCOL_FILE, protocol)
+    md = load_protocol('md.yaml', settings['stages']['md'])
+    return (
+        node.inputs.supercell.get_list() == settings['supercell']
+        and node.inputs.analysis.get_dict() == settings['analysis']
+        and node.inputs.md.get_dict() == {name: section(md, name) for name in MD_STAGES}
+    )
+
+
+def measured(entry: dict | None, name: str, unit: str, pk: int | None = None, digits: int = 3) -> str:
+    """``value ± stderr (95 %: low to high) unit [PK]`` from the ``<name>_<unit>`` entries of a result."""
+    suffix = f'_{unit}' if unit else ''
+    if not entry or entry.get(f'{name}{suffix}') is None:
+        return ''
+    value, stderr = entry[f'{name}{suffix}'], entry.get(f'{name}_stderr{suffix}')
+    text = f'{value:.{digits}g}'
+    if stderr is not None:
+        text += f' ± {stderr:.2g}'
+    interval = entry.get(f'{name}_ci95{suffix}')
+    if interval and None not in interval:
+        text += f' (95 %: {interval[0]:.{digits}g} to {interval[1]:.{digits}g})'
+    text += f' {UNITS.get(unit, unit)}'.rstrip()
+    return text + (f' [PK {pk}]' if pk is not None else '')
+
+
+UNITS = {'A2_per_ps': 'A^2/ps', 'cm2_per_s': 'cm^2/s', 'S_per_cm': 'S/cm', 'eV': 'eV', 'A': 'A', '': ''}

@@ -1,0 +1,135 @@
+"""The report of a study, built from result nodes with known numbers: every figure present and embedded, every number
+with its uncertainty and PK, and the comparison with the published study for the `paper` settings only."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.common import AttributeDict
+
+from aiida_glassceramic.protocols import load_protocol
+from aiida_glassceramic.report import write_report
+from aiida_glassceramic.report.figures import FIGURES
+from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.workflows.glassceramic import MD_STAGES, PROTOCOL_FILE
+from aiida_glassceramic.workflows.lammps_base import section
+
+KEYS = ('crystal', 'glass', 'step_000000070000', 'step_000000100000')
+
+
+def stored(node):
+    node.store()
+    return node
+
+
+def arrays(**values) -> orm.ArrayData:
+    node = orm.ArrayData()
+    for name, value in values.items():
+        node.set_array(name, np.asarray(value))
+    return stored(node)
+
+
+def fake_study(protocol: str) -> AttributeDict:
+    """A finished study's outputs and inputs as the report reads them; only numbers, no dynamics."""
+    settings = load_protocol(PROTOCOL_FILE, protocol)
+    md = load_protocol('md.yaml', settings['stages']['md'])
+    atoms = read_crystal('beta')
+    phosphorus = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == 'P')
+    rng = np.random.default_rng(0)
+    outputs = AttributeDict({name: AttributeDict() for name in ('snapshots', 'crystallinity', 'speciation')})
+    for name in ('domains', 'fingerprint', 'xrd_pattern', 'pair_distribution', 'diffusion', 'li_order'):
+        outputs[name] = AttributeDict()
+    for name in ('displacement_map', 'vdos', 'band_centres'):
+        outputs[name] = AttributeDict()
+    outputs.crystal_supercell = stored(orm.StructureData(ase=atoms))
+    outputs.glass = stored(orm.StructureData(ase=atoms))
+    outputs.potential = stored(orm.Dict({'kind': 'stand-in'}))
+    time = np.linspace(0, 100000, 50)
+    thermo = {'time': time, 'temp': 600 + 0 * time, 'pe': -time * 1e-4, 'vol': 1000 - time * 1e-3}
+    outputs.melt_quench_thermo = arrays(**thermo)
+    outputs.anneal_thermo = arrays(**thermo)
+    temperatures = md['diffusion']['temperatures'][:2]
+    for index, key in enumerate(KEYS):
+        if key.startswith('step'):
+            outputs.snapshots[key] = stored(orm.StructureData(ase=atoms))
+        crystallinity = (0.9, 0.05, 0.1, 0.5)[index]
+        outputs.crystallinity[key] = stored(orm.Dict({'crystallinity': crystallinity}))
+        outputs.speciation[key] = stored(orm.Dict({'PS4': 4 - index % 2, 'P2S6': index % 2, 'P2S7': 0, 'S_S_bonds': 1}))
+        outputs.domains[key] = stored(
+            orm.Dict(
+                {
+                    'ordered_fraction': crystallinity,
+                    'largest_cluster_fraction': crystallinity / 2,
+                    'spanning_axes': ['a', 'b'] if crystallinity > 0.4 else [],
+                    'clusters': 2,
+                }
+            )
+        )
+        outputs.fingerprint[key] = arrays(indices=phosphorus, averaged_kB=rng.normal(-3, 0.5, len(phosphorus)))
+        outputs.xrd_pattern[key] = arrays(two_theta_deg=np.linspace(10, 60, 100), intensity=rng.uniform(0, 100, 100))
+        outputs.pair_distribution[key] = arrays(r_A=np.linspace(0, 6, 60), g_total=rng.uniform(0, 2, 60))
+        barrier = (0.311, 0.269, 0.25, 0.232)[index]
+        outputs.diffusion[key] = stored(
+            orm.Dict(
+                {
+                    'temperature_K': temperatures,
+                    'D_A2_per_ps': [0.01, 0.05],
+                    'D_stderr_A2_per_ps': [0.001, 0.004],
+                    'D_ci95_A2_per_ps': [[0.008, 0.012], [0.042, 0.058]],
+                    'Ea_eV': barrier,
+                    'Ea_stderr_eV': 0.0123,
+                    'Ea_ci95_eV': [barrier - 0.024, barrier + 0.024],
+                    'ln_D0_A2_per_ps': 2.0,
+                    'conductivity_temperature_K': 300.0,
+                    'sigma_S_per_cm': 7.1e-3,
+                    'sigma_stderr_S_per_cm': 0.9e-3,
+                    'sigma_ci95_S_per_cm': [5.5e-3, 9.1e-3],
+                }
+            )
+        )
+        for temperature in temperatures:
+            label = f'{key}_T{temperature:g}'
+            outputs.displacement_map[label] = arrays(projection_A=rng.uniform(0, 2, (8, 8)))
+            outputs.li_order[label] = stored(
+                orm.Dict({'ratio': 1.5, 'ratio_stderr': 0.2, 'ratio_ci95': [1.1, 1.9], 'near_ordered_A': 1.0})
+            )
+        outputs.vdos[key] = arrays(frequency_THz=np.linspace(0, 20, 50), dos_Li_per_THz=rng.uniform(0, 1, 50))
+        outputs.band_centres[key] = stored(orm.Dict({'Li': {'THz': 7.5, 'meV': 31.0}}))
+    outputs.summary = stored(
+        orm.Dict({'potential': {'rmse_energy_test_meV_per_atom': 13.0, 'rmse_forces_test_meV_per_A': 250.0}})
+    )
+    inputs = AttributeDict(
+        {
+            'md': orm.Dict({name: section(md, name) for name in MD_STAGES}),
+            'supercell': orm.List(settings['supercell']),
+            'analysis': orm.Dict(settings['analysis']),
+        }
+    )
+    return AttributeDict({'outputs': outputs, 'inputs': inputs, 'pk': 4242, 'process_label': 'GlassCeramicWorkChain'})
+
+
+@pytest.mark.parametrize('protocol', ['paper', 'demo'])
+def test_report_has_every_figure_number_and_pk(aiida_profile, tmp_path, protocol):
+    study = fake_study(protocol)
+    page = write_report(study, tmp_path)
+    text = page.read_text()
+    figures = re.findall(r'<figure id="([a-z_]+)"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', text)
+    assert [name for name, _ in figures] == list(FIGURES), 'every figure, in the order of the study'
+    assert all(base64.b64decode(data).startswith(b'\x89PNG') for _, data in figures), 'embedded, self-contained'
+    assert 'src="http' not in text and '<script' not in text
+    glass = study.outputs.diffusion['glass']
+    assert '0.269 ± 0.012 (95 %: 0.245 to 0.293) eV' in text
+    assert f'[PK {glass.pk}]' in text and f'[PK {study.outputs.domains["step_000000100000"].pk}]' in text
+    assert '300 K: 0.0071 ± 0.0009 (95 %: 0.0055 to 0.0091) S/cm' in text
+    assert '1.5 ± 0.2 (95 %: 1.1 to 1.9)' in text, 'Li near ordered / disordered P with its interval'
+    assert '50.0 % / 25.0 % / ab' in text, 'ordered P, largest cluster and spanning axes of the last snapshot'
+    markdown = (tmp_path / 'report.md').read_text()
+    assert all('![' in markdown and f'({name}.png)' in markdown for name in FIGURES)
+    compared = 'Compared with the study' in text
+    assert compared == (protocol == 'paper')
+    if compared:
+        assert '<td>Li barrier, glass</td><td>0.269 eV</td><td>0.269 ± 0.012' in text

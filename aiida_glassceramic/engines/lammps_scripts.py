@@ -1,8 +1,9 @@
 """LAMMPS input scripts of the MD workflows, built from protocol settings.
 
 Every script uses ``units metal`` (eV, Angstrom, ps), ``atom_style atomic`` and a fully periodic box; atom type ``t``
-is ``elements[t - 1]``. The interaction is a list of LAMMPS commands given by the caller: :func:`nnp_block` (the
-neural network potential through the ``glassceramic-lmp`` driver) or any classical ``pair_style`` block.
+is ``elements[t - 1]``. The interaction is a list of LAMMPS commands given by the caller: :func:`pair_style_block`
+(the neural network potential as the native ``pair_style glassceramic``), :func:`nnp_block` (the same through the
+``fix external`` of the ``glassceramic-lmp`` driver) or any classical ``pair_style`` block.
 
 Thermo output goes to the screen (``lammps.out``) with one fixed column set (:data:`THERMO_COLUMNS`), flushed at every
 line so that a killed run leaves only whole lines. Continuation chunks start with ``read_restart`` (positions,
@@ -28,6 +29,7 @@ SNAPSHOT_DUMP = 'snapshots.dump'
 TRAJECTORY_DUMP = 'trajectory.dump'
 VELOCITY_DUMP = 'velocities.dump'
 POTENTIAL_FILE = 'potential.pt'
+PAIR_STYLE_FILE = 'potential.glassceramic'
 NNP_FIX_ID = 'nnp'
 
 THERMO_COLUMNS = ('step', 'time', 'temp', 'pe', 'ke', 'etotal', 'press', 'vol', 'lx', 'ly', 'lz', 'xy', 'xz', 'yz')
@@ -52,6 +54,38 @@ class Stage:
         return 'nvt' if self.pressure_bar is None else 'npt'
 
 
+def zbl_lines(elements: Sequence[str], core_repulsion: tuple[float, float], substyle: bool = False) -> list[str]:
+    """``pair_coeff`` lines of the ZBL core for every pair of atom types (``substyle``: inside ``hybrid/overlay``)."""
+    inner, outer = core_repulsion
+    if not 0.0 < inner < outer:
+        raise ScriptSettingsError(f'core_repulsion = {core_repulsion}: need 0 < inner < outer (A)')
+    numbers = [atomic_numbers[element] for element in elements]
+    style = ' zbl' if substyle else ''
+    return [
+        f'pair_coeff {i + 1} {j + 1}{style} {numbers[i]} {numbers[j]}'
+        for i in range(len(numbers))
+        for j in range(i, len(numbers))
+    ]
+
+
+def pair_style_block(
+    elements: Sequence[str], filename: str = PAIR_STYLE_FILE, core_repulsion: tuple[float, float] | None = None
+) -> list[str]:
+    """Commands of the neural network potential as ``pair_style glassceramic`` (the plugin; any number of MPI ranks).
+
+    ``core_repulsion = (inner, outer)`` (A) overlays the ZBL core of :func:`nnp_block` (``pair_style hybrid/overlay``).
+    """
+    coeff = f'* * {filename} {" ".join(elements)}'
+    if core_repulsion is None:
+        return ['pair_style glassceramic', f'pair_coeff {coeff}']
+    inner, outer = core_repulsion
+    return [
+        f'pair_style hybrid/overlay glassceramic zbl {inner:.6g} {outer:.6g}',
+        f'pair_coeff * * glassceramic {filename} {" ".join(elements)}',
+        *zbl_lines(elements, core_repulsion, substyle=True),
+    ]
+
+
 def nnp_block(
     elements: Sequence[str],
     cutoff: float,
@@ -60,7 +94,7 @@ def nnp_block(
     core_repulsion: tuple[float, float] | None = None,
 ) -> list[str]:
     """Commands that hand energy, forces and virial to the neural network potential of the ``glassceramic-lmp``
-    driver (the driver attaches to the ``fix external`` named here).
+    driver (the driver attaches to the ``fix external`` named here; one MPI rank).
 
     Without ``core_repulsion``, ``pair_style zero`` at the potential's cut-off gives LAMMPS a neighbour cut-off
     (ghost atoms, atom sorting) without adding any force. With ``core_repulsion = (inner, outer)`` (A), the
@@ -72,15 +106,7 @@ def nnp_block(
         pair = [f'pair_style zero {cutoff:.10g}', 'pair_coeff * *']
     else:
         inner, outer = core_repulsion
-        if not 0.0 < inner < outer:
-            raise ScriptSettingsError(f'core_repulsion = {core_repulsion}: need 0 < inner < outer (A)')
-        numbers = [atomic_numbers[element] for element in elements]
-        pair = [f'pair_style zbl {inner:.6g} {outer:.6g}']
-        pair += [
-            f'pair_coeff {i + 1} {j + 1} {numbers[i]} {numbers[j]}'
-            for i in range(len(numbers))
-            for j in range(i, len(numbers))
-        ]
+        pair = [f'pair_style zbl {inner:.6g} {outer:.6g}', *zbl_lines(elements, core_repulsion)]
     return [
         *pair,
         f'variable nnp_potential string {filename}',

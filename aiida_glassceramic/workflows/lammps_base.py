@@ -1,19 +1,30 @@
 """Shared pieces of the LAMMPS workflows: protocols, the potential block and one restartable ``lammps.raw`` run.
 
-The potential is either a :class:`~aiida_glassceramic.data.potential.NNPotentialData` (run through the
-``glassceramic-lmp`` driver) or a ``Dict`` ``{'elements': ['Li', 'P', 'S'], 'commands': ['pair_style ...', ...]}``
-holding a classical LAMMPS interaction; ``elements`` gives the element of atom types 1, 2, ...
+The potential is either a :class:`~aiida_glassceramic.data.potential.NNPotentialData` or a ``Dict``
+``{'elements': ['Li', 'P', 'S'], 'commands': ['pair_style ...', ...]}`` holding a classical LAMMPS interaction;
+``elements`` gives the element of atom types 1, 2, ... The protocol setting ``potential_engine`` runs a
+neural network potential as ``pair_style glassceramic`` (``pair_style``, the default: native, any number of MPI ranks)
+or through the ``fix external`` of the ``glassceramic-lmp`` driver (``fix_external``: the torch model, one rank).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from aiida import orm
-from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, WorkChain, process_handler, while_
+from aiida.engine import (
+    BaseRestartWorkChain,
+    ProcessHandlerReport,
+    WorkChain,
+    calcfunction,
+    process_handler,
+    while_,
+)
 from aiida.plugins import CalculationFactory
 
 from .. import protocols
@@ -25,6 +36,7 @@ from .input_checks import InputValidationError, overlapping_atoms
 LammpsRawCalculation = CalculationFactory('lammps.raw')
 PROTOCOL_FILE = 'md.yaml'
 LAMMPS_PARSER = 'glassceramic.lammps'  # aiida-lammps' raw parser, safe for output of runs that blew up
+POTENTIAL_ENGINES = ('pair_style', 'fix_external')
 
 # LAMMPS errors of dynamics that blew up (atoms flew off, forces or coordinates became NaN or infinite).
 UNSTABLE_ERRORS = re.compile(
@@ -65,22 +77,31 @@ def potential_elements(potential: orm.Data) -> list[str]:
 
 
 def potential_setup(
-    potential: orm.Data, core_repulsion: Mapping | None = None
+    potential: orm.Data, core_repulsion: Mapping | None = None, engine: str = 'fix_external'
 ) -> tuple[list[str], dict[str, orm.SinglefileData]]:
-    """LAMMPS commands of the interaction and the files the calculation needs for it.
+    """LAMMPS commands of the interaction and the files the calculation needs for it (for ``engine = 'pair_style'``
+    the pair-style file comes from :meth:`LammpsWorkChain.pair_style_files`).
 
     ``core_repulsion`` (``inner_fraction``, ``outer_fraction``) adds a ZBL core to a neural network potential,
     switched off between those fractions of the shortest interatomic distance of its training data.
     """
     if isinstance(potential, NNPotentialData):
-        commands = scripts.nnp_block(
-            potential.elements,
-            potential.cutoff,
-            filename=scripts.POTENTIAL_FILE,
-            core_repulsion=core_repulsion_range(potential, core_repulsion),
-        )
+        core = core_repulsion_range(potential, core_repulsion)
+        if engine == 'pair_style':
+            commands = scripts.pair_style_block(potential.elements, scripts.PAIR_STYLE_FILE, core)
+        else:
+            commands = scripts.nnp_block(
+                potential.elements, potential.cutoff, scripts.POTENTIAL_FILE, core_repulsion=core
+            )
         return commands, {'potential': potential}
     return list(potential.get_dict()['commands']), {}
+
+
+@calcfunction
+def export_pair_style(potential: NNPotentialData) -> orm.SinglefileData:
+    """The file of LAMMPS' ``pair_style glassceramic`` written from ``potential``."""
+    with tempfile.TemporaryDirectory() as folder:
+        return orm.SinglefileData(potential.export_pair_style(Path(folder) / scripts.PAIR_STYLE_FILE))
 
 
 def core_repulsion_range(potential: NNPotentialData, settings: Mapping | None) -> tuple[float, float] | None:
@@ -152,6 +173,7 @@ def calculation_inputs(
 def _filename(key: str) -> str:
     return {
         'potential': scripts.POTENTIAL_FILE,
+        'pair_style': scripts.PAIR_STYLE_FILE,
         'structure': scripts.DATA_FILE,
         'restart': scripts.RESTART_INPUT,
     }[key]
@@ -371,6 +393,9 @@ class LammpsWorkChain(WorkChain):
         for name, structure in structures:
             if message := overlapping_atoms(structure, name):
                 return message
+        engine = inputs['parameters'].get_dict().get('potential_engine', 'pair_style')
+        if engine not in POTENTIAL_ENGINES:
+            return f'`parameters.potential_engine` = {engine!r}: choose one of {POTENTIAL_ENGINES}'
         remedy = inputs['parameters'].get_dict().get('timestep_remedy', 0.5)
         if message := validate_timestep_remedy(remedy, name='parameters.timestep_remedy'):
             return message
@@ -418,8 +443,20 @@ class LammpsWorkChain(WorkChain):
     def elements(self) -> list[str]:
         return potential_elements(self.inputs.potential)
 
+    def potential_engine(self) -> str:
+        return self.inputs.parameters.get('potential_engine', 'pair_style')
+
     def potential_commands(self) -> list[str]:
-        return potential_setup(self.inputs.potential, self.inputs.parameters.get('core_repulsion'))[0]
+        core_repulsion = self.inputs.parameters.get('core_repulsion')
+        return potential_setup(self.inputs.potential, core_repulsion, self.potential_engine())[0]
+
+    def pair_style_files(self) -> dict[str, orm.SinglefileData]:
+        """The pair-style file of a neural network potential run as ``pair_style glassceramic`` (made once)."""
+        if self.potential_engine() != 'pair_style' or not isinstance(self.inputs.potential, NNPotentialData):
+            return {}
+        if 'pair_style_file' not in self.ctx:
+            self.ctx.pair_style_file = export_pair_style(self.inputs.potential)
+        return {'pair_style': self.ctx.pair_style_file}
 
     def submit_run(
         self, script: str, files: Mapping[str, orm.SinglefileData], retrieve: list[str], label: str
@@ -429,7 +466,7 @@ class LammpsWorkChain(WorkChain):
             self.inputs.code,
             script=script,
             potential=self.inputs.potential,
-            files=files,
+            files={**self.pair_style_files(), **files},
             retrieve=retrieve,
             options=self.inputs.options.get_dict(),
         )

@@ -1,5 +1,6 @@
-"""Every MD workflow once with the neural network potential through the ``glassceramic-lmp`` driver (a small
-random-weight model, the 32-atom beta cell, a few dozen steps)."""
+"""Every MD workflow once with the neural network potential run by the ``glassceramic-lmp`` code (a small
+random-weight model, the 32-atom beta cell, a few dozen steps): as ``pair_style glassceramic`` (the default) and,
+for the melt-quench, through the driver's ``fix external`` too."""
 
 from __future__ import annotations
 
@@ -75,10 +76,14 @@ def small_cell(aiida_profile):
     return orm.StructureData(ase=read_crystal(bundled_cif('beta')))
 
 
-def launch(workflow, code, structure, potential):
-    builder = workflow.get_builder_from_protocol(code, structure, potential, protocol='demo', overrides=FEW_STEPS)
+def launch(workflow, code, structure, potential, engine: str = 'pair_style'):
+    overrides = {**FEW_STEPS, 'common': {**FEW_STEPS['common'], 'potential_engine': engine}}
+    builder = workflow.get_builder_from_protocol(code, structure, potential, protocol='demo', overrides=overrides)
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
+    marker = 'pair_style glassceramic' if engine == 'pair_style' else 'external pf/callback'
+    scripts = [n.inputs.script.get_content() for n in node.called_descendants if isinstance(n, orm.CalcJobNode)]
+    assert scripts and all(marker in script for script in scripts)
     return results
 
 
@@ -91,6 +96,10 @@ def test_melt_quench_and_anneal_with_nnp(nnp_code, small_cell, nnp, model_file):
     # LAMMPS' potential energy through the driver equals the model's energy of the final structure
     assert np.isclose(glass['thermo'].get_array('pe')[-1], energy, rtol=1e-8, atol=1e-8)
     assert glass['thermo'].get_array('step')[-1] == 40
+
+    # the fix external driver, the fallback, follows the same trajectory
+    driven = launch(MeltQuenchWorkChain, nnp_code, small_cell, nnp, engine='fix_external')
+    assert np.abs(driven['structure'].get_ase().positions - atoms.positions).max() < 1e-8
 
     annealed = launch(AnnealWorkChain, nnp_code, glass['structure'], nnp)
     assert sorted(annealed['snapshots']) == ['step_000000000010', 'step_000000000020']

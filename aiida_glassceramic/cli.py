@@ -15,6 +15,7 @@ CODES = {
     'glassceramic-lmp': ('lammps.raw', 'LAMMPS driven by the neural network potential'),
     'glassceramic-train': ('glassceramic.train', 'training of the neural network potential'),
     'glassceramic-tblite': ('glassceramic.tblite', 'GFN1-xTB reference engine (tblite)'),
+    'glassceramic-chgnet': ('glassceramic.chgnet', 'universal-potential reference engine (CHGNet, trained on PBE)'),
 }
 
 

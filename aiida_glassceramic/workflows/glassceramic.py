@@ -22,7 +22,7 @@ from .diffusion import DiffusionWorkChain
 from .input_checks import InputValidationError, overlapping_atoms, resolve_code
 from .lammps_base import section
 from .melt_quench import MeltQuenchWorkChain
-from .reference_data import ReferenceDataWorkChain
+from .reference_data import ENGINE_PLUGINS, ReferenceDataWorkChain
 from .relax import RelaxWorkChain
 from .structure_functions import build_supercell
 from .train import TrainPotentialWorkChain
@@ -30,7 +30,7 @@ from .vdos import VdosWorkChain
 
 PROTOCOL_FILE = 'glassceramic.yaml'
 CODE_PLUGINS = {
-    'reference': ('glassceramic.tblite', 'vasp.vasp'),
+    'reference': tuple(plugin for plugins in ENGINE_PLUGINS.values() for plugin in plugins),
     'train': ('glassceramic.train',),
     'lammps': ('lammps.raw',),
 }

@@ -1,6 +1,7 @@
 """Reference data: crystal models -> AIMD per condition -> uniform snapshots -> screening -> static labels.
 
-The same work chain drives VASP (aiida-vasp's ``vasp.vasp``) or the embedded GFN1-xTB engine (tblite). Conditions
+The same work chain drives VASP (aiida-vasp's ``vasp.vasp``) or an embedded engine: GFN1-xTB (tblite) or the
+universal potential CHGNet, whose labelled MD frames are the labels (no static stage). Conditions
 run in parallel and independently; a killed AIMD continues from its last structure and velocities; a static point
 that does not converge is left out of the training set and named in the report. At most ``max_concurrent`` jobs
 are in flight at any time, as a sliding window: the work chain waits for the oldest job in flight, takes in every job
@@ -13,15 +14,19 @@ from aiida import orm
 from aiida.engine import WorkChain, while_
 from aiida.plugins import WorkflowFactory
 
+from ..calculations.chgnet import ChgnetCalculation
 from ..calculations.tblite import TbliteCalculation
 from ..data.training_set import TrainingSetData
 from ..engines import vasp as vasp_engine
+from ..engines.reference_runner import InputError
+from ..engines.reference_runner import validate as validate_run
 from ..protocols import load_protocol, recursive_merge
 from ..structures import read_crystal
 from .input_checks import overlapping_atoms, resolve_code
 from .reference_functions import (
     DEFECTS,
     build_conditions,
+    frame_labels,
     merge_training_sets,
     screen_snapshots,
     split_structures,
@@ -29,8 +34,11 @@ from .reference_functions import (
     vasp_labels,
 )
 
-ENGINES = ('tblite', 'vasp')
-ENGINE_PLUGINS = {'tblite': ('glassceramic.tblite',), 'vasp': ('vasp.vasp',)}  # default CalcJob plugin of each code
+ENGINES = ('tblite', 'chgnet', 'vasp')
+EMBEDDED = {'tblite': TbliteCalculation, 'chgnet': ChgnetCalculation}  # engines run by the package's own runner
+LABELS_FROM_MD = ('chgnet',)  # engines whose MD frames are the labels: a static point would repeat them
+# default CalcJob plugin of each code
+ENGINE_PLUGINS = {'tblite': ('glassceramic.tblite',), 'chgnet': ('glassceramic.chgnet',), 'vasp': ('vasp.vasp',)}
 DEFAULT_OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
 
 
@@ -75,6 +83,15 @@ def check_parameters(parameters: dict, crystals: dict[str, set[str] | int], engi
                 raise ReferenceDataInputError(
                     f'conditions.cell_sizes: {size} atoms is not a multiple of the {natoms} atoms of structures.{name}'
                 )
+    if engine in EMBEDDED:
+        if engine not in parameters:
+            raise ReferenceDataInputError(f'parameters.{engine}: missing; give the {engine} calculator and thermostat')
+        try:
+            validate_run(
+                {'task': 'single_point', 'calculator': parameters[engine]['calculator']}, EMBEDDED[engine].ENGINE
+            )
+        except InputError as error:
+            raise ReferenceDataInputError(f'parameters.{engine}.{error}') from None
     if engine == 'vasp':
         settings = parameters['vasp']
         elements = set().union(*(symbols for symbols, _ in crystals.values()))
@@ -108,7 +125,7 @@ def planned_counts(parameters: dict, num_crystals: int, engine: str = 'tblite') 
     per_size = num_crystals * len(conditions['strains']) * len(conditions['defects']) * len(conditions['temperatures'])
     steps = int(md['steps'])
     runs = per_size * len(conditions['cell_sizes'])
-    snapshots = runs * (steps // snapshot_stride(md))
+    snapshots = 0 if engine in LABELS_FROM_MD else runs * (steps // snapshot_stride(md))
     per_job = 1 if engine == 'vasp' else int(parameters['static'].get('structures_per_job', 1))
     return {
         'md_runs': runs,
@@ -137,8 +154,8 @@ class ReferenceDataWorkChain(WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='crystal models')
-        spec.input('code', valid_type=orm.AbstractCode, help='glassceramic-tblite or VASP code')
-        spec.input('engine', valid_type=orm.Str, default=lambda: orm.Str('tblite'), help="'tblite' or 'vasp'")
+        spec.input('code', valid_type=orm.AbstractCode, help='glassceramic-tblite, glassceramic-chgnet or VASP code')
+        spec.input('engine', valid_type=orm.Str, default=lambda: orm.Str('tblite'), help=f'one of {ENGINES}')
         spec.input('parameters', valid_type=orm.Dict, help='a protocol of protocols/reference_data.yaml')
         spec.input('options', valid_type=orm.Dict, required=False, help='metadata.options of every job')
         spec.inputs.validator = validate_inputs
@@ -233,7 +250,7 @@ class ReferenceDataWorkChain(WorkChain):
             'md_restarts': 0,
         }
         self.ctx.excluded = []
-        self.ctx.label_sets = []  # [static job index, labels] in the order the jobs end
+        self.ctx.label_sets = []  # [static job (or MD-labelled condition) index, labels] in the order they end
         self.ctx.vasp_points = []  # [static job index, structure, misc] of the converged VASP points
         self.report(f'{len(self.ctx.md)} AIMD conditions with the {self.ctx.engine} engine')
 
@@ -258,8 +275,8 @@ class ReferenceDataWorkChain(WorkChain):
         md = self.ctx.parameters['md']
         structure = orm.load_node(condition['model'])
         metadata = {'label': condition['label'], 'call_link_label': 'aimd'}
-        if self.ctx.engine == 'tblite':
-            settings = self.ctx.parameters['tblite']
+        if self.ctx.engine in EMBEDDED:
+            settings = self.ctx.parameters[self.ctx.engine]
             parameters = {
                 'task': 'md',
                 'calculator': settings['calculator'],
@@ -281,7 +298,7 @@ class ReferenceDataWorkChain(WorkChain):
             }
             if condition['restart']:
                 inputs['restart'] = orm.load_node(condition['restart']['data'])
-            return self.submit(TbliteCalculation, **inputs)
+            return self.submit(EMBEDDED[self.ctx.engine], **inputs)
         restart = condition['restart']
         inputs = vasp_engine.aimd_inputs(
             self.inputs.code,
@@ -303,7 +320,7 @@ class ReferenceDataWorkChain(WorkChain):
             node = orm.load_node(condition['job'])
             if not node.is_terminated:
                 continue
-            calc = node if self.ctx.engine == 'tblite' else _last_calcjob(node)
+            calc = node if self.ctx.engine in EMBEDDED else _last_calcjob(node)
             restart = self.collect_segment(condition, calc)
             if node.is_finished_ok:
                 condition['state'] = 'done'
@@ -321,14 +338,17 @@ class ReferenceDataWorkChain(WorkChain):
                 self.report(f'{condition["label"]}: AIMD failed and is left out ({reason})')
 
     def collect_segment(self, condition: dict, calc) -> dict | None:
-        """Record the frames of an AIMD job; return what a continuation needs, or None if it cannot continue."""
+        """Record the frames of an AIMD job; return what a continuation needs, or None if it cannot continue.
+
+        A job that wrote no frame (killed before its first) continues from where the one before it stopped, if any.
+        """
         if calc is None or 'trajectory' not in calc.outputs:
-            return None
+            return condition['restart']
         trajectory = calc.outputs.trajectory
         name = f'segment_{len(condition["segments"]):03d}'
         condition['segments'].append(trajectory.uuid)
         condition['offsets'][name] = condition['steps_done']
-        if self.ctx.engine == 'tblite':
+        if self.ctx.engine in EMBEDDED:
             condition['steps_done'] = int(trajectory.get_stepids()[-1])
             return {'data': calc.outputs.restart.uuid} if 'restart' in calc.outputs else None
         condition['steps_done'] += int(trajectory.get_array('positions').shape[0])
@@ -361,6 +381,10 @@ class ReferenceDataWorkChain(WorkChain):
             result = screen_snapshots(orm.Dict(parameters), **segments)
             snapshots += result['screening']['snapshots']
             kept += result['screening']['kept']
+            if self.ctx.engine in LABELS_FROM_MD:
+                labels = frame_labels(result['structures'], **segments)
+                self.ctx.label_sets.append([len(self.ctx.label_sets), labels.uuid])
+                continue
             batches = split_structures(result['structures'], orm.Int(per_job), orm.Bool(self.ctx.engine == 'vasp'))
             self.ctx.static_queue.extend(
                 {'batch': batches[name].uuid, 'cell_size': condition['cell_size'], 'index': len(self.ctx.static_queue)}

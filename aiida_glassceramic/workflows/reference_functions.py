@@ -6,8 +6,9 @@ import ase
 import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
+from ase.calculators.singlepoint import SinglePointCalculator
 
-from ..calculations.tblite import structure_set, structure_set_images
+from ..calculations.reference_engine import structure_set, structure_set_images
 from ..data.training_set import TrainingSetData
 from ..descriptors.screening import screen, symmetry_function_featurizer
 from ..engines.vasp import static_labels, trajectory_frames
@@ -46,9 +47,9 @@ def build_conditions(crystal: orm.StructureData, conditions: orm.Dict) -> dict:
 
 
 def snapshot_frames(trajectory: orm.TrajectoryData, offset: int) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
-    """(symbols, positions, cells, MD steps) of a tblite or vasp.vasp trajectory segment.
+    """(symbols, positions, cells, MD steps) of an embedded engine's (tblite, CHGNet) or vasp.vasp trajectory segment.
 
-    tblite frames carry the number of steps done; vasp.vasp frames are numbered as VASP's ionic steps
+    Frames of the embedded engines carry the number of steps done; vasp.vasp frames are numbered as VASP's ionic steps
     (1-based) continuing after ``offset`` steps of earlier segments.
     """
     if 'energy_extrapolated' in trajectory.get_arraynames():
@@ -84,6 +85,31 @@ def screen_snapshots(parameters: orm.Dict, **segments: orm.TrajectoryData) -> di
         'structures': structure_set([images[i] for i in kept], step=np.asarray(steps)[kept]),
         'screening': orm.Dict({'snapshots': len(images), 'kept': len(kept)}),
     }
+
+
+@calcfunction
+def frame_labels(structures: orm.ArrayData, **segments: orm.TrajectoryData) -> TrainingSetData:
+    """Labels of the kept snapshots read from the labelled MD frames they were taken from, for engines whose MD
+    frames carry energies, forces and stresses (no static calculation repeats them).
+
+    A step written twice (a run killed between its frame and its restart data) is taken from its first frame, as
+    :func:`screen_snapshots` does.
+    """
+    frames = {}
+    for name in sorted(segments):
+        arrays = {key: segments[name].get_array(key) for key in ('positions', 'energies', 'forces', 'stresses')}
+        for index, step in enumerate(segments[name].get_stepids()):
+            frames.setdefault(int(step), (arrays, index))
+    labelled = []
+    for atoms, step in zip(structure_set_images(structures), structures.get_array('step'), strict=True):
+        arrays, index = frames[int(step)]
+        if not np.array_equal(arrays['positions'][index], atoms.positions):
+            raise ValueError(f'frame_labels: the frame of step {step} is not the snapshot taken at that step')
+        atoms.calc = SinglePointCalculator(
+            atoms, energy=arrays['energies'][index], forces=arrays['forces'][index], stress=arrays['stresses'][index]
+        )
+        labelled.append(atoms)
+    return TrainingSetData(TrainingSet.from_atoms(labelled))
 
 
 @calcfunction

@@ -12,7 +12,7 @@ from aiida import orm
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
-from aiida_glassceramic.engines.tblite_runner import LABELS, RESTART, STATUS, TRAJECTORY, write_frame, write_restart
+from aiida_glassceramic.engines.reference_runner import LABELS, RESTART, STATUS, TRAJECTORY, write_frame, write_restart
 from aiida_glassceramic.potentials.dataset import TrainingSet
 from tests.parsers.retrieved import parse_files
 

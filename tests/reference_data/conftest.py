@@ -1,4 +1,4 @@
-"""Codes of the reference-data tests: the tblite runner, the VASP stand-in and a fake POTCAR family."""
+"""Codes of the reference-data tests: the CHGNet runner, the VASP stand-in and a fake POTCAR family."""
 
 from __future__ import annotations
 
@@ -60,3 +60,16 @@ def stand_in_environment(monkeypatch):
         if key.startswith('STAND_IN_VASP_'):
             monkeypatch.delenv(key)
     return set_flags
+
+
+@pytest.fixture
+def chgnet_code(aiida_code_installed):
+    """``glassceramic-chgnet`` of this virtualenv on localhost, one thread per job."""
+    from tests.conftest import BIN, CODE_PREPEND
+
+    return aiida_code_installed(
+        label='glassceramic-chgnet',
+        filepath_executable=str(BIN / 'glassceramic-chgnet'),
+        default_calc_job_plugin='glassceramic.chgnet',
+        prepend_text=CODE_PREPEND,
+    )

@@ -64,7 +64,7 @@ def test_single_points_over_slurm_exclude_the_unconverged_structure(tblite_on_sl
     (as it does here) is left out of the labels, reported by index, and flagged with exit code 400."""
     from aiida.plugins import CalculationFactory
 
-    from aiida_glassceramic.calculations.tblite import structure_set
+    from aiida_glassceramic.calculations.reference_engine import structure_set
 
     good, bad = li2s_cell(), li2s_primitive()
     reference = tblite_reference(good)
@@ -92,7 +92,7 @@ def test_md_cancelled_by_scancel_continues_from_its_restart(local_cluster, tblit
     from aiida.engine import submit
     from aiida.plugins import CalculationFactory
 
-    from aiida_glassceramic.engines.tblite_runner import RESTART
+    from aiida_glassceramic.engines.reference_runner import RESTART
 
     parameters = {
         'task': 'md',

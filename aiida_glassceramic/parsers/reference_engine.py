@@ -1,4 +1,5 @@
-"""Parser of ``glassceramic-tblite``: labels as a TrainingSetData, md frames as TrajectoryData, restart data."""
+"""Parser of the embedded reference engines (tblite, CHGNet): labels as a TrainingSetData, md frames as
+TrajectoryData, restart data, and the engine's model and version in ``misc``."""
 
 from __future__ import annotations
 
@@ -11,15 +12,22 @@ from aiida import orm
 from aiida.parsers import Parser
 
 from ..data.training_set import TrainingSetData
-from ..engines.tblite_runner import LABELS, RESTART, STATUS, TRAJECTORY
+from ..engines.reference_runner import ENGINE, LABELS, RESTART, STATUS, TRAJECTORY
 from ..potentials.dataset import TrainingSet
 
 
-class TbliteParser(Parser):
-    """Attach what the run produced; partial md runs keep their frames and restart data (exit 310)."""
+class ReferenceEngineParser(Parser):
+    """Attach what the run produced; partial md runs keep their frames and restart data (exit 310); a failed
+    calculation gives the exit code 400 of the calculation class."""
 
     def parse(self, **kwargs):
         files = self.retrieved.base.repository.list_object_names()
+        self.engine = None  # the engine, model and version the run reported, for ``misc``
+        if ENGINE in files:
+            try:
+                self.engine = json.loads(self._read(ENGINE))
+            except json.JSONDecodeError as error:
+                return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{ENGINE}: {error}')
         if STATUS not in files:
             stderr = self._read('_scheduler-stderr.txt') if '_scheduler-stderr.txt' in files else ''
             if 'bad input' in stderr:
@@ -55,9 +63,10 @@ class TbliteParser(Parser):
         unconverged = np.flatnonzero(~converged).tolist()
         if converged.any():
             self.out('labels', TrainingSetData(labels.subset(np.flatnonzero(converged))))
-        self.out('misc', orm.Dict({'num_structures': len(converged), 'unconverged': unconverged}))
+        misc = {'num_structures': len(converged), 'unconverged': unconverged, 'engine': self.engine}
+        self.out('misc', orm.Dict(misc))
         if unconverged:
-            return self.exit_codes.ERROR_SCF_NOT_CONVERGED.format(what=f'structures {unconverged}')
+            return self.exit_codes(400).format(what=f'structures {unconverged}')
         return None
 
     def _parse_md(self, files: list[str], status: dict | None):
@@ -77,9 +86,11 @@ class TbliteParser(Parser):
         except Exception as error:
             return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{TRAJECTORY}/{RESTART}: {error}')
         reached = int(frames[-1].info['step'])
-        self.out('misc', orm.Dict({'steps': reached, 'num_frames': len(frames), 'error': (status or {}).get('error')}))
-        if status is not None and status.get('error'):
-            return self.exit_codes.ERROR_SCF_NOT_CONVERGED.format(what=f'md step after {reached}')
+        status = status or {}
+        misc = {'steps': reached, 'num_frames': len(frames), 'error': status.get('error'), 'engine': self.engine}
+        self.out('misc', orm.Dict(misc))
+        if status.get('error'):
+            return self.exit_codes(400).format(what=f'md step after {reached}')
         if reached < total:
             return self.exit_codes.ERROR_MD_INCOMPLETE.format(step=reached, steps=total)
         return None
@@ -98,7 +109,8 @@ def complete_frames(handle) -> list[ase.Atoms]:
 
 
 def md_trajectory(frames: list[ase.Atoms]) -> orm.TrajectoryData:
-    """MD frames as TrajectoryData: positions, cells, velocities, MD step ids, plus energies and forces arrays."""
+    """MD frames as TrajectoryData: positions, cells, velocities, MD step ids, plus energies, forces and stresses
+    (Voigt, eV/A^3) arrays."""
     trajectory = orm.TrajectoryData()
     trajectory.set_trajectory(
         symbols=frames[0].get_chemical_symbols(),
@@ -109,4 +121,5 @@ def md_trajectory(frames: list[ase.Atoms]) -> orm.TrajectoryData:
     )
     trajectory.set_array('energies', np.array([frame.get_potential_energy() for frame in frames]))
     trajectory.set_array('forces', np.stack([frame.get_forces() for frame in frames]))
+    trajectory.set_array('stresses', np.stack([frame.get_stress() for frame in frames]))
     return trajectory

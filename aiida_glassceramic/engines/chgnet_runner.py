@@ -1,0 +1,86 @@
+"""``glassceramic-chgnet``: molecular dynamics and single points with CHGNet, a universal potential trained on PBE.
+
+CHGNet (PyPI ``chgnet``, modified BSD licence) ships its pretrained weights inside the package: it runs offline.
+The run description and the files are those of :mod:`.reference_runner`; ``calculator`` names the model::
+
+    {"model": "0.3.0"}
+
+Every run records the model, the package version and the SHA-256 of the model's weights in ``status.json``.
+A calculation fails (exit code 3) when CHGNet refuses the structure (an atom without neighbours within its cut-off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from functools import cache
+from importlib.metadata import version
+from importlib.resources import files
+
+from . import reference_runner
+
+DEFAULT_MODEL = '0.3.0'
+
+
+def models() -> list[str]:
+    """The pretrained models shipped with the installed chgnet package."""
+    return sorted(entry.name for entry in (files('chgnet') / 'pretrained').iterdir() if entry.is_dir())
+
+
+def check_model(parameters: dict) -> None:
+    if parameters['model'] not in models():
+        raise reference_runner.InputError(f'calculator.model `{parameters["model"]}`: use one of {models()}')
+
+
+@cache
+def load_model(name: str):
+    """The pretrained CHGNet ``name`` on the CPU, loaded once per process."""
+    from chgnet.model import CHGNet
+
+    return CHGNet.load(model_name=name, use_device='cpu', verbose=False)
+
+
+def make_calculator(parameters: dict):
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    return CHGNetCalculator(model=load_model(parameters['model']), use_device='cpu', on_isolated_atoms='error')
+
+
+@cache
+def weights_sha256(name: str) -> str:
+    """SHA-256 over the names and values of the model's parameters and buffers, in name order."""
+    digest = hashlib.sha256()
+    for key, tensor in sorted(load_model(name).state_dict().items()):
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def describe(parameters: dict) -> dict:
+    name = parameters['model']
+    return {
+        'name': 'CHGNet',
+        'model': name,
+        'package_version': version('chgnet'),
+        'weights_sha256': weights_sha256(name),
+    }
+
+
+CHGNET = reference_runner.Engine(
+    program='glassceramic-chgnet',
+    calculator_defaults={'model': DEFAULT_MODEL},
+    calculator_keys=('model',),
+    check_calculator=check_model,
+    make_calculator=make_calculator,
+    describe=describe,
+    failures=(ValueError,),
+    failure='CHGNet refused the structure',
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return reference_runner.main(CHGNET, argv, description=__doc__.splitlines()[0])
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The command line of an embedded reference engine: NVT MD and single points with an ASE calculator.
+
+Input: a JSON file (``--input``) and an extended XYZ file of structures (``--structures``). The JSON holds::
+
+    {"task": "md" | "single_point",
+     "calculator": {...settings of the engine's calculator...},
+     "md": {"thermostat": "langevin" | "bussi" | "berendsen" | "nve", "temperature": 1000, "timestep": 2.0,
+            "steps": 100, "interval": 20, "seed": 0, "friction": 0.01, "taut": 100.0}}
+
+``md`` runs the first structure and writes ``trajectory.extxyz`` (every ``interval`` steps: positions, cell,
+energy, forces, stress, velocities) and ``restart.npz`` (last written frame with velocities and the step reached);
+when ``restart.npz`` is present at start (or ``--restart FILE`` is given) the run continues from it.
+``single_point`` labels every structure and writes ``labels.npz`` (the arrays of a TrainingSet) with ``converged``
+flags. Every run starts by writing ``engine.json`` (the engine, its model and version) and ends by writing
+``status.json``.
+
+Exit codes: 0 ok, 2 bad input (message on stderr names the field), 3 a calculation failed (md: the run stops
+there; single points: the structures that failed are flagged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ase
+import ase.io
+import numpy as np
+from ase import units
+from ase.calculators.calculator import Calculator
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from ..potentials.dataset import TrainingSet
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
+TRAJECTORY, RESTART, LABELS, STATUS = 'trajectory.extxyz', 'restart.npz', 'labels.npz', 'status.json'
+ENGINE = 'engine.json'  # the engine, its model and version: written first, so that a killed run has it too
+THERMOSTATS = ('langevin', 'bussi', 'berendsen', 'nve')
+
+
+class InputError(ValueError):
+    """Input that the runner cannot use; the message names the field and the fix."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What differs between reference engines: the calculator, its settings and how one calculation fails."""
+
+    program: str  # the console script, for messages
+    calculator_defaults: dict
+    calculator_keys: tuple[str, ...]
+    check_calculator: Callable[[dict], None]  # raises InputError for settings the calculator cannot use
+    make_calculator: Callable[[dict], Calculator]
+    describe: Callable[[dict], dict]  # provenance of the calculator: model, package version, ...
+    failures: tuple[type[Exception], ...]  # errors of one calculation that flag it instead of ending the run
+    failure: str  # what such an error means, for the status file
+
+
+def validate(config: dict, engine: Engine) -> dict:
+    """Check the run description and fill defaults; raise :class:`InputError` naming the field."""
+    task = config.get('task')
+    if task not in ('md', 'single_point'):
+        raise InputError(f"task `{task}`: use 'md' or 'single_point'")
+    calculator = {**engine.calculator_defaults, **config.get('calculator', {})}
+    unknown = set(calculator) - set(engine.calculator_keys)
+    if unknown:
+        raise InputError(f'calculator: unknown keys {sorted(unknown)}; allowed {list(engine.calculator_keys)}')
+    engine.check_calculator(calculator)
+    result = {'task': task, 'calculator': calculator}
+    if task == 'md':
+        md = {'thermostat': 'langevin', 'interval': 1, 'seed': 0, 'friction': 0.01, 'taut': 100.0, **config['md']}
+        if md['thermostat'] not in THERMOSTATS:
+            raise InputError(f'md.thermostat `{md["thermostat"]}`: use one of {THERMOSTATS}')
+        for key in ('temperature', 'timestep'):
+            if not float(md.get(key, 0)) > 0:
+                raise InputError(f'md.{key} `{md.get(key)}`: must be a positive number (K, fs)')
+        for key in ('steps', 'interval'):
+            if int(md.get(key, 0)) < 1:
+                raise InputError(f'md.{key} `{md.get(key)}`: must be a positive integer')
+        result['md'] = md
+    return result
+
+
+def run_single_points(images: list[ase.Atoms], engine: Engine, parameters: dict, directory: Path) -> int:
+    """Label every structure with a fresh calculator (results independent of the order); failed ones get
+    zero placeholders and ``converged = False``."""
+    labelled, converged = [], []
+    for image in images:
+        atoms = image.copy()
+        atoms.pbc = True
+        atoms.calc = engine.make_calculator(parameters)
+        try:
+            results = {
+                'energy': atoms.get_potential_energy(),
+                'forces': atoms.get_forces(),
+                'stress': atoms.get_stress(),
+            }
+            converged.append(True)
+        except engine.failures:
+            results = {'energy': 0.0, 'forces': np.zeros((len(atoms), 3)), 'stress': np.zeros(6)}
+            converged.append(False)
+        atoms.calc = SinglePointCalculator(atoms, **results)
+        labelled.append(atoms)
+    arrays = TrainingSet.from_atoms(labelled).arrays()
+    np.savez(directory / LABELS, converged=np.array(converged), **arrays)
+    write_status(directory, task='single_point', converged=converged)
+    return EXIT_OK if all(converged) else EXIT_FAILED
+
+
+def make_dynamics(atoms: ase.Atoms, md: dict, step: int):
+    """The ASE integrator of the thermostat; the random stream is seeded by seed and the step reached."""
+    from ase.md.bussi import Bussi
+    from ase.md.langevin import Langevin
+    from ase.md.nptberendsen import NVTBerendsen
+    from ase.md.verlet import VelocityVerlet
+
+    timestep = float(md['timestep']) * units.fs
+    temperature = float(md['temperature'])
+    rng = np.random.default_rng([int(md['seed']), step])
+    if md['thermostat'] == 'langevin':
+        return Langevin(atoms, timestep, temperature_K=temperature, friction=float(md['friction']) / units.fs, rng=rng)
+    if md['thermostat'] == 'bussi':
+        return Bussi(atoms, timestep, temperature_K=temperature, taut=float(md['taut']) * units.fs, rng=rng)
+    if md['thermostat'] == 'berendsen':
+        return NVTBerendsen(atoms, timestep, temperature_K=temperature, taut=float(md['taut']) * units.fs)
+    return VelocityVerlet(atoms, timestep)
+
+
+def run_md(atoms: ase.Atoms, engine: Engine, config: dict, directory: Path, restart: Path | None) -> int:
+    """NVT (or NVE) MD; frames every ``interval`` steps, restart data written with each frame."""
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+
+    md = config['md']
+    atoms = atoms.copy()
+    atoms.pbc = True
+    step = 0
+    restart = restart or (directory / RESTART if (directory / RESTART).is_file() else None)
+    if restart is not None:
+        atoms, step = read_restart(restart)
+    else:
+        rng = np.random.default_rng(int(md['seed']))
+        MaxwellBoltzmannDistribution(atoms, temperature_K=float(md['temperature']), rng=rng)
+        Stationary(atoms)
+    atoms.calc = engine.make_calculator(config['calculator'])
+    total, interval = int(md['steps']), int(md['interval'])
+    dynamics = make_dynamics(atoms, md, step)
+    trajectory_path = directory / TRAJECTORY
+    try:
+        if step == 0:
+            write_frame(atoms, trajectory_path, step)
+        while step < total:
+            chunk = min(interval - step % interval, total - step)
+            dynamics.run(chunk)
+            step += chunk
+            if step % interval == 0 or step == total:
+                write_frame(atoms, trajectory_path, step)
+                write_restart(atoms, directory / RESTART, step)
+    except engine.failures as error:
+        write_status(directory, task='md', steps=step, error=f'{engine.failure}: {error}')
+        return EXIT_FAILED
+    write_status(directory, task='md', steps=step)
+    return EXIT_OK
+
+
+def write_frame(atoms: ase.Atoms, path: Path, step: int) -> None:
+    """Append one labelled frame (energy, forces, stress, velocities) to the extended XYZ trajectory."""
+    frame = atoms.copy()
+    frame.set_velocities(atoms.get_velocities())
+    frame.info = {'step': step, 'temperature': atoms.get_temperature()}
+    frame.calc = SinglePointCalculator(
+        frame, energy=atoms.get_potential_energy(), forces=atoms.get_forces(), stress=atoms.get_stress()
+    )
+    ase.io.write(path, frame, format='extxyz', append=True)
+
+
+def write_restart(atoms: ase.Atoms, path: Path, step: int) -> None:
+    """Positions, velocities, cell and the step reached, replaced atomically."""
+    partial = path.with_suffix('.tmp.npz')
+    np.savez(
+        partial,
+        numbers=atoms.numbers,
+        positions=atoms.positions,
+        velocities=atoms.get_velocities(),
+        cell=atoms.cell.array,
+        step=step,
+    )
+    partial.replace(path)
+
+
+def read_restart(path: Path) -> tuple[ase.Atoms, int]:
+    with np.load(path) as data:
+        atoms = ase.Atoms(numbers=data['numbers'], positions=data['positions'], cell=data['cell'], pbc=True)
+        atoms.set_velocities(data['velocities'])
+        return atoms, int(data['step'])
+
+
+def write_status(directory: Path, **status) -> None:
+    (directory / STATUS).write_text(json.dumps(status))
+
+
+def read_structures(path: Path) -> list[ase.Atoms]:
+    try:
+        images = ase.io.read(path, index=':')
+    except Exception as error:
+        raise InputError(f'structures `{path}`: not a readable structure file ({error})') from error
+    if not images:
+        raise InputError(f'structures `{path}`: holds no structure')
+    for index, atoms in enumerate(images):
+        if not all(atoms.pbc) or atoms.cell.rank != 3:
+            raise InputError(f'structures[{index}]: must be periodic in three dimensions with a full cell')
+    return images
+
+
+def main(engine: Engine, argv: list[str] | None = None, description: str = '') -> int:
+    """Parse the command line, run the task and return the exit code."""
+    parser = argparse.ArgumentParser(prog=engine.program, description=description)
+    parser.add_argument('--input', default='input.json', help='run description (JSON)')
+    parser.add_argument('--structures', default='structures.extxyz', help='structures (extended XYZ)')
+    parser.add_argument('--restart', default=None, help='continue MD from this restart.npz')
+    parser.add_argument('--output-dir', default='.', help='where the outputs are written')
+    args = parser.parse_args(argv)
+    directory = Path(args.output_dir)
+    try:
+        config = validate(json.loads(Path(args.input).read_text()), engine)
+        images = read_structures(Path(args.structures))
+    except (InputError, OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        print(f'{engine.program}: bad input: {error}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    (directory / ENGINE).write_text(json.dumps(engine.describe(config['calculator'])))
+    if config['task'] == 'single_point':
+        return run_single_points(images, engine, config['calculator'], directory)
+    return run_md(images[0], engine, config, directory, Path(args.restart) if args.restart else None)

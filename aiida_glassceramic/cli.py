@@ -17,6 +17,7 @@ CODES = {
     'glassceramic-tblite': ('glassceramic.tblite', 'GFN1-xTB reference engine (tblite)'),
     'glassceramic-chgnet': ('glassceramic.chgnet', 'universal-potential reference engine (CHGNet, trained on PBE)'),
 }
+EMBEDDED_ENGINES = {'tblite': 'glassceramic-tblite', 'chgnet': 'glassceramic-chgnet'}  # engine -> code on localhost
 
 
 @click.group()
@@ -100,17 +101,32 @@ def ensure_code(label: str, computer):
 @click.option('--output', type=click.Path(path_type=Path), default=None, help='Report folder [report-<PK>].')
 @click.option('--timeout', default=3600, show_default=True, help='Seconds to wait for the workflow.')
 @click.option(
+    '--reference-engine',
+    type=click.Choice(sorted(EMBEDDED_ENGINES)),
+    default=None,
+    help="Reference engine on this computer [the protocol's; tblite where the protocol names VASP].",
+)
+@click.option(
     '--caching/--no-caching',
     default=None,
     help='Switch AiiDA caching of the profile on (a rerun reuses every finished calculation) or off [unchanged].',
 )
-def demo(profile_name: str, protocol: str, output: Path | None, timeout: int, caching: bool | None) -> None:
+def demo(
+    *,
+    profile_name: str,
+    protocol: str,
+    output: Path | None,
+    timeout: int,
+    reference_engine: str | None,
+    caching: bool | None,
+) -> None:
     """Submit the whole study on the bundled beta-Li3PS4 to the daemon, follow it and write its report."""
     import time
 
     from aiida import orm
     from aiida.engine import submit
 
+    from .protocols import load_protocol
     from .structures import read_crystal
     from .workflows.glassceramic import GlassCeramicWorkChain
 
@@ -118,18 +134,24 @@ def demo(profile_name: str, protocol: str, output: Path | None, timeout: int, ca
     if caching is not None:
         set_caching(profile, caching)
     computer = ensure_localhost()
+    if reference_engine is None:
+        reference_engine = load_protocol('glassceramic.yaml', protocol)['reference_engine']
+        reference_engine = reference_engine if reference_engine in EMBEDDED_ENGINES else 'tblite'
     codes = {
-        'reference': ensure_code('glassceramic-tblite', computer),
+        'reference': ensure_code(EMBEDDED_ENGINES[reference_engine], computer),
         'train': ensure_code('glassceramic-train', computer),
         'lammps': ensure_code('glassceramic-lmp', computer),
     }
     builder = GlassCeramicWorkChain.get_builder_from_protocol(
-        codes, orm.StructureData(ase=read_crystal('beta')), protocol=protocol
+        codes,
+        orm.StructureData(ase=read_crystal('beta')),
+        protocol=protocol,
+        overrides={'reference_engine': reference_engine},
     )
     start_daemon()
     started = time.monotonic()
     node = submit(builder)
-    click.echo(f'submitted {node.process_label}<{node.pk}> to the daemon ({protocol} protocol)')
+    click.echo(f'submitted {node.process_label}<{node.pk}> to the daemon ({protocol} protocol, {reference_engine})')
     follow(node, timeout)
     if not node.is_finished_ok:
         message = f'{node.process_label}<{node.pk}> ended with exit status {node.exit_status}: {node.exit_message}'

@@ -132,3 +132,17 @@ def test_unknown_model_refused_before_submission(chgnet_code):
         ReferenceDataWorkChain.get_builder_from_protocol(
             chgnet_code, protocol='demo', engine='chgnet', overrides={'chgnet': {'calculator': {'model': 'x'}}}
         )
+
+
+@pytest.mark.parametrize('protocol', ['paper', 'fast', 'demo'])
+def test_selectable_as_reference_engine_of_every_protocol(protocol, chgnet_code, train_code, nnp_code):
+    from aiida_glassceramic.workflows.glassceramic import GlassCeramicWorkChain
+
+    codes = {'reference': chgnet_code, 'train': train_code, 'lammps': nnp_code}
+    crystal = orm.StructureData(ase=read_crystal('beta'))
+    builder = GlassCeramicWorkChain.get_builder_from_protocol(
+        codes, crystal, protocol=protocol, overrides={'reference_engine': 'chgnet'}
+    )
+    assert builder.reference.engine.value == 'chgnet'
+    assert builder.reference.code.uuid == chgnet_code.uuid
+    assert builder.reference.parameters['chgnet']['calculator'] == {'model': '0.3.0'}

@@ -130,7 +130,7 @@ def _dynamics_table(study: Study) -> Table:
         for temperature in study.temperatures:
             order = study.run('li_order', key, temperature)
             if order is not None:
-                ratios.append(f'{temperature:g} K: {measured(order.get_dict(), "ratio", "", order.pk)}')
+                ratios.append(f'{temperature:g} K: {_li_order(order)}')
         centres = study.result('band_centres', key)
         centre = (
             f'{centres["Li"]["THz"]:.3g} THz{_pk(centres)}'
@@ -149,6 +149,16 @@ def _dynamics_table(study: Study) -> Table:
         'Li VDOS centre',
     ]
     return Table(header, rows)
+
+
+def _li_order(node: orm.Dict) -> str:
+    """The ratio with its errors, or, where one group of P is empty, the mean amplitude of the other."""
+    entry = node.get_dict()
+    if entry.get('ratio') is not None:
+        return measured(entry, 'ratio', '', node.pk)
+    groups = [('near ordered P', 'near_ordered'), ('near disordered P', 'near_disordered')]
+    parts = [f'{label}: {measured(entry, name, "A") or "no such P"}' for label, name in groups]
+    return ', '.join(parts) + f' [PK {node.pk}]'
 
 
 def _comparison(study: Study) -> Table:

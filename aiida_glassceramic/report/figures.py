@@ -17,6 +17,11 @@ SLAB_FRACTION = 0.5  # the structure slices show the P atoms of the middle half 
 UNIT_KEYS = (('PS4', 'PS4'), ('P2S6', 'P2S6'), ('P2S7', 'P2S7'), ('S_S_bonds', 'S-S bonds'))
 
 
+def _short(key: str) -> str:
+    """``step_000000070000`` -> ``step 70000``; other keys as they are."""
+    return f'step {int(key[5:])}' if key.startswith('step_') else key
+
+
 def _save(figure, path: Path) -> bool:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -182,13 +187,16 @@ def diffusion_vs_crystallinity(study: Study, path: Path) -> bool:
     figure, ax = plt.subplots(figsize=(6.5, 3.8))
     for temperature in study.temperatures:
         chosen = [key for key in keys if temperature in _diffusion(study, key)['temperature_K']]
+        if not chosen:
+            continue
         x = [100 * study.result('crystallinity', key)['crystallinity'] for key in chosen]
         at = [(_diffusion(study, key), _diffusion(study, key)['temperature_K'].index(temperature)) for key in chosen]
         y = [entry['D_A2_per_ps'][index] for entry, index in at]
         error = [entry['D_stderr_A2_per_ps'][index] for entry, index in at]
         ax.errorbar(x, y, yerr=error, fmt='o', capsize=3, label=f'{temperature:g} K')
-    for key, x in zip(keys, [100 * study.result('crystallinity', k)['crystallinity'] for k in keys], strict=True):
-        ax.annotate(key.replace('step_', ''), (x, ax.get_ylim()[0]), fontsize='xx-small', rotation=90, va='bottom')
+    for key in keys:
+        x = 100 * study.result('crystallinity', key)['crystallinity']
+        ax.annotate(_short(key), (x, 0.02), xycoords=('data', 'axes fraction'), fontsize='xx-small', rotation=90)
     ax.set_yscale('log')
     ax.set_xlabel('XRD crystallinity (%)')
     ax.set_ylabel('D(Li) (A^2/ps), error bars: 1 s.e.')
@@ -275,11 +283,11 @@ def li_order(study: Study, path: Path) -> bool:
     if not rows:
         return False
     figure, ax = plt.subplots(figsize=(6.5, 3.8))
-    for temperature in study.temperatures:
+    for shift, temperature in enumerate(study.temperatures):
         chosen = [(key, node) for key, t, node in rows if t == temperature]
         if not chosen:
             continue
-        x = np.arange(len(chosen))
+        x = np.arange(len(chosen)) + 0.08 * shift
         ax.errorbar(
             x,
             [node['ratio'] for _, node in chosen],
@@ -288,7 +296,7 @@ def li_order(study: Study, path: Path) -> bool:
             capsize=3,
             label=f'{temperature:g} K',
         )
-        ax.set_xticks(x, [key.replace('step_', '') for key, _ in chosen], rotation=45, fontsize='x-small')
+        ax.set_xticks(np.arange(len(chosen)), [_short(key) for key, _ in chosen], rotation=45, fontsize='x-small')
     ax.axhline(1.0, color='grey', lw=0.8)
     ax.set_ylabel('Li displacement near ordered / disordered P')
     ax.legend(fontsize='small')

@@ -75,6 +75,9 @@ def test_diffusion_series(lmp_code, beta_structure, classical_potential):
     d_cm2_per_s = diffusion[0] * 1e-4
     sigma = lithium / (atoms.get_volume() * 1e-24) * constants.e**2 * d_cm2_per_s / (constants.k * temperatures[0])
     assert np.isclose(results['conductivity']['structure_T1200']['sigma_S_per_cm'], sigma, rtol=1e-9)
+    assert results['conductivity']['structure_T1200']['sigma_stderr_S_per_cm'] > 0
+    assert summary['Ea_stderr_eV'] > 0 and summary['sigma_stderr_S_per_cm'] > 0, 'errors of D give errors of Ea, sigma'
+    assert results['trajectory']['structure_T1200'].filename == 'trajectory.dump'
     # the MSD at the longest lag has one time origin: check it against the dump's first and last frames
     msd = results['msd']['structure_T1200']
     calculation = node.called[0].called[-1]

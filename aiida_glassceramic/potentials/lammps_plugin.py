@@ -24,7 +24,7 @@ from pathlib import Path
 
 SOURCE_DIRECTORY = Path(__file__).parent / 'pair_style'
 PLUGIN_NAME = 'glassceramic_plugin.so'
-FLAGS = ('-std=c++17', '-O3', '-fPIC', '-shared', '-DLAMMPS_SMALLBIG')
+FLAGS = ('-std=c++17', '-O3', '-fopenmp-simd', '-fPIC', '-shared', '-DLAMMPS_SMALLBIG')
 MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
 
 

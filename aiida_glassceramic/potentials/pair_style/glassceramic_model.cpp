@@ -14,6 +14,13 @@
 #include <set>
 #include <sstream>
 
+// the hot loops also as AVX2 + FMA code, chosen at run time where the CPU has them
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define GLASSCERAMIC_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GLASSCERAMIC_VECTOR_CLONES
+#endif
+
 namespace glassceramic {
 
 namespace {
@@ -262,10 +269,13 @@ double Model::cutoff_function(double r, double &derivative) const
     derivative = (3.0 * x * x * (x * (15.0 - 6.0 * x) - 10.0) + x * x * x * (15.0 - 12.0 * x)) / cutoff;
     return 1.0 + x * x * x * (x * (15.0 - 6.0 * x) - 10.0);
   }
-  derivative = -0.5 * PI / cutoff * std::sin(r * (PI / cutoff));
-  return 0.5 * std::cos(r * (PI / cutoff)) + 0.5;
+  double sine, cosine;
+  sincos(r * (PI / cutoff), &sine, &cosine);
+  derivative = -0.5 * PI / cutoff * sine;
+  return 0.5 * cosine + 0.5;
 }
 
+GLASSCERAMIC_VECTOR_CLONES
 void Model::monomials(const double *u, double *values) const
 {
   double powers[3][MAX_MOMENT_ZETA + 1];
@@ -279,6 +289,7 @@ void Model::monomials(const double *u, double *values) const
   }
 }
 
+GLASSCERAMIC_VECTOR_CLONES
 double Model::network(int element, Workspace &work) const
 {
   const Network &net = networks_[element];
@@ -299,6 +310,7 @@ double Model::network(int element, Workspace &work) const
     for (int o = 0; o < layer.out; ++o) {
       const double *w = &layer.weight[o * layer.in];
       double z = layer.bias[o];
+#pragma omp simd reduction(+ : z)
       for (int k = 0; k < layer.in; ++k) z += w[k] * x[k];
       if (last) {
         output = z;
@@ -398,6 +410,7 @@ void Model::triplets(const std::vector<Neighbour> &neighbours, const Workspace &
   }
 }
 
+GLASSCERAMIC_VECTOR_CLONES
 double Model::energy(int centre, const std::vector<Neighbour> &neighbours, std::vector<std::array<double, 3>> &grad,
                      Workspace &work) const
 {
@@ -521,15 +534,19 @@ double Model::energy(int centre, const std::vector<Neighbour> &neighbours, std::
       const double *gm = &work.grad_moments[(e * n_widths + w) * n_monomials];
       const double *lower = &work.grad_lower[static_cast<size_t>(e * n_widths + w) * 3 * n_lower_];
       double d_weight = 2.0 * weight * work.grad_squares[e * n_widths + w];
+#pragma omp simd reduction(+ : d_weight)
       for (int m = 0; m < n_monomials; ++m) d_weight += gm[m] * values[m];
-      double du[3] = {0.0, 0.0, 0.0};
+      double du0 = 0.0, du1 = 0.0, du2 = 0.0;
+#pragma omp simd reduction(+ : du0, du1, du2)
       for (int b = 0; b < n_lower_; ++b) {
-        du[0] += lower[b] * values[b];
-        du[1] += lower[n_lower_ + b] * values[b];
-        du[2] += lower[2 * n_lower_ + b] * values[b];
+        du0 += lower[b] * values[b];
+        du1 += lower[n_lower_ + b] * values[b];
+        du2 += lower[2 * n_lower_ + b] * values[b];
       }
       d_r += d_weight * gauss[n_radial + w] * (-2.0 * width_eta_[w] * (r - width_rs_[w]) * fc + dfc);
-      for (int c = 0; c < 3; ++c) d_u[c] += weight * du[c];
+      d_u[0] += weight * du0;
+      d_u[1] += weight * du1;
+      d_u[2] += weight * du2;
     }
     const double u[3] = {v[0] / r, v[1] / r, v[2] / r};
     const double radial_part = d_u[0] * u[0] + d_u[1] * u[1] + d_u[2] * u[2];

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
+import subprocess
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from aiida import orm
@@ -133,3 +136,21 @@ def test_report_has_every_figure_number_and_pk(aiida_profile, tmp_path, protocol
     assert compared == (protocol == 'paper')
     if compared:
         assert '<td>Li barrier, glass</td><td>0.269 eV</td><td>0.269 ± 0.012' in text
+
+
+@pytest.mark.skipif(shutil.which('chromium') is None, reason='needs a Chromium browser (Debian package chromium)')
+def test_report_opens_in_headless_chromium(aiida_profile, tmp_path):
+    """The page as Chromium parses it holds every figure, and its screenshot shows them (not a blank page)."""
+    page = write_report(fake_study('demo'), tmp_path / 'report')
+    browser = ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars']
+    dom = subprocess.run(
+        [*browser, '--dump-dom', page.as_uri()], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert re.findall(r'<figure id="([a-z_]+)"', dom.stdout) == list(FIGURES)
+    shot = tmp_path / 'screenshot.png'
+    subprocess.run(
+        [*browser, f'--screenshot={shot}', '--window-size=1200,4000', page.as_uri()], timeout=120, check=True
+    )
+    pixels = plt.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (4000, 1200)
+    assert (pixels.mean(axis=2) < 0.9).mean() > 0.05, 'text, tables and figures cover the page'

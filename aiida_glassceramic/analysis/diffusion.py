@@ -110,12 +110,13 @@ def diffusion_coefficient(
     The estimator of kinisi (McCluskey et al., J. Chem. Theory Comput. 2024, 20, 170): the MSD at ``npoints`` lags
     over the window, averaged over every time origin, with the covariance of the MSD between lags modelled from the
     number of independent (non-overlapping) observations; a generalised least-squares likelihood sampled by MCMC
-    gives the posterior of D. The count of independent observations takes the window's end as the length of the
-    run, so a window that stops before the end of the run gives a wider (conservative) interval.
+    gives the posterior of D. Frames after the window's end are not used (kinisi counts the independent
+    observations over the trajectory it is given).
 
     :param frame_interval: time between frames (ps).
     :param mcmc: walkers, steps kept, burn-in steps and thinning of kinisi's ensemble sampler.
-    :param seed: seed of the sampler, so that the same input gives the same numbers.
+    :param seed: seed of the sampler, so that the same input gives the same numbers (kinisi seeds numpy's global
+        random generator with it).
     """
     positions = np.asarray(unwrapped, dtype=float)
     if positions.ndim != 3 or positions.shape[2] != 3 or positions.shape[1] == 0:
@@ -150,7 +151,7 @@ def _kinisi_diffusion(
     kinisi unwraps by the minimum image between frames; the positions are given in a cell far larger than any
     step between frames, so that its unwrapping leaves them as they are and no framework drift is subtracted.
     """
-    import scipp as sc
+    import scipp as sc  # kinisi and its scipp are imported here, by the one analysis that needs them
     from kinisi.diffusion_analyzer import DiffusionAnalyzer
     from kinisi.displacement import calculate_msd
     from kinisi.parser import Parser
@@ -172,7 +173,7 @@ def _kinisi_diffusion(
         drift_indices=sc.array(dims=['particle'], values=np.zeros(0, dtype=int)),
     )
     analyzer = DiffusionAnalyzer(trajectory)
-    analyzer._dg = calculate_msd(trajectory, progress=False)
+    analyzer._dg = calculate_msd(trajectory, progress=False)  # as kinisi's own from_* constructors do
     nwalkers, nsamples, nburn, nthin = mcmc
     analyzer.diffusion(
         sc.scalar(lags[0] * frame_interval, unit='ps'),

@@ -75,14 +75,22 @@ def validate(config: dict, engine: Engine) -> dict:
         md = {'thermostat': 'langevin', 'interval': 1, 'seed': 0, 'friction': 0.01, 'taut': 100.0, **config['md']}
         if md['thermostat'] not in THERMOSTATS:
             raise InputError(f'md.thermostat `{md["thermostat"]}`: use one of {THERMOSTATS}')
-        for key in ('temperature', 'timestep'):
-            if not float(md.get(key, 0)) > 0:
-                raise InputError(f'md.{key} `{md.get(key)}`: must be a positive number (K, fs)')
+        for key, unit in (('temperature', 'K'), ('timestep', 'fs')):
+            _check_positive(md, key, unit)
         for key in ('steps', 'interval'):
-            if int(md.get(key, 0)) < 1:
-                raise InputError(f'md.{key} `{md.get(key)}`: must be a positive integer')
+            md[key] = _check_positive(md, key, 'a whole number of steps', whole=True)
         result['md'] = md
     return result
+
+
+def _check_positive(section: dict, key: str, unit: str, whole: bool = False) -> float | int:
+    """``section[key]`` if it is a positive number (a whole one if ``whole``), else :class:`InputError` naming it."""
+    value = section.get(key)
+    number = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    if not number or (whole and not float(value).is_integer()):
+        kind = 'a positive whole number' if whole else 'a positive number'
+        raise InputError(f'md.{key} `{value!r}`: must be {kind} ({unit})')
+    return int(value) if whole else value
 
 
 def run_single_points(images: list[ase.Atoms], engine: Engine, parameters: dict, directory: Path) -> int:

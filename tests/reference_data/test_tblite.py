@@ -54,13 +54,22 @@ def test_nve_conserves_energy(tmp_path):
     assert_nve_conserves_energy(main, tmp_path, timestep=0.5, steps=16)
 
 
-def test_bad_input_exit_code(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ('md', 'message'),
+    [
+        ({'temperature': -5, 'timestep': 1.0, 'steps': 2}, 'md.temperature `-5`: must be a positive number (K)'),
+        ({'temperature': 300, 'timestep': 1.0, 'steps': 2.7}, 'md.steps `2.7`: must be a positive whole number'),
+        ({'temperature': 300, 'timestep': 1.0, 'steps': '2'}, "md.steps `'2'`: must be a positive whole number"),
+        ({'temperature': '300', 'timestep': 1.0, 'steps': 2}, "md.temperature `'300'`"),
+        ({'temperature': 300, 'timestep': 1.0, 'steps': 2, 'interval': 0}, 'md.interval `0`'),
+    ],
+)
+def test_bad_input_exit_code(tmp_path, capsys, md, message):
     ase.io.write(tmp_path / 'structures.extxyz', read_crystal('gamma'))
-    config = {'task': 'md', 'md': {'temperature': -5, 'timestep': 1.0, 'steps': 2}}
-    (tmp_path / 'input.json').write_text(json.dumps(config))
+    (tmp_path / 'input.json').write_text(json.dumps({'task': 'md', 'md': md}))
     arguments = ['--input', str(tmp_path / 'input.json'), '--structures', str(tmp_path / 'structures.extxyz')]
     assert main([*arguments, '--output-dir', str(tmp_path)]) == EXIT_BAD_INPUT
-    assert 'md.temperature' in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_calcjob_refuses_bad_parameters(aiida_profile, tblite_code):

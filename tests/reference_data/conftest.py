@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 STAND_IN = Path(__file__).parent / 'stand_in_vasp' / 'vasp_stand_in.py'
+INTERRUPTED_CHGNET = Path(__file__).parent / 'interrupted_chgnet.py'
 FAKE_FAMILY = 'FAKE_PBE'
 # element, POTCAR name, valence, mass (the values of the real PBE.54 Li_sv, P, S files)
 FAKE_POTCARS = (('Li', 'Li_sv', 3.0, 6.941), ('P', 'P', 5.0, 30.974), ('S', 'S', 6.0, 32.066))
@@ -72,4 +73,17 @@ def chgnet_code(aiida_code_installed):
         filepath_executable=str(BIN / 'glassceramic-chgnet'),
         default_calc_job_plugin='glassceramic.chgnet',
         prepend_text=CODE_PREPEND,
+    )
+
+
+@pytest.fixture
+def interrupted_chgnet_code(aiida_code_installed):
+    """The CHGNet runner behind ``interrupted_chgnet.py``: jobs stopped every few steps, one killed at start."""
+    from tests.conftest import CODE_PREPEND
+
+    return aiida_code_installed(
+        label='interrupted-chgnet',
+        filepath_executable=str(INTERRUPTED_CHGNET),
+        default_calc_job_plugin='glassceramic.chgnet',
+        prepend_text=f'{CODE_PREPEND}\nexport PATH={Path(sys.executable).parent}:$PATH',
     )

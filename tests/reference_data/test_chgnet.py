@@ -98,33 +98,46 @@ def test_killed_md_continues_from_positions_and_velocities(chgnet_code, chgnet):
     assert first['misc']['engine']['model'] == '0.3.0', 'a killed run records its model too'
 
 
-def test_reference_data_labels_are_chgnet_frames_without_a_static_stage(chgnet_code, chgnet):
-    """Tiny demo run: the training set equals CHGNet on the same structures, and no static calculation runs."""
+def test_reference_data_labels_are_chgnet_frames_without_a_static_stage(
+    interrupted_chgnet_code, chgnet, monkeypatch, tmp_path
+):
+    """Tiny demo run whose MD is stopped every 40 steps and whose second job dies before writing anything: it goes
+    on from the last restart data, the training set equals CHGNet on the same structures, no static job runs."""
+    monkeypatch.setenv('INTERRUPTED_CHGNET_STATE', str(tmp_path / 'jobs'))
+    monkeypatch.setenv('INTERRUPTED_CHGNET_CHUNK', '40')
+    monkeypatch.setenv('INTERRUPTED_CHGNET_SILENT', '2')
     overrides = {
         'conditions': {'defects': ['pristine'], 'temperatures': [900]},
-        'md': {'steps': 8, 'snapshot_fraction': 0.25},
+        'md': {'steps': 120, 'snapshot_fraction': 0.025, 'max_restarts': 3},
     }
     builder = ReferenceDataWorkChain.get_builder_from_protocol(
-        chgnet_code, protocol='demo', engine='chgnet', overrides=overrides
+        interrupted_chgnet_code, protocol='demo', engine='chgnet', overrides=overrides
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     report = results['report'].get_dict()
     assert report['md_runs'] == 1
-    assert report['snapshots'] == 2  # steps 4 and 8 of 8 at a 25 % fraction
+    assert report['md_jobs'] == 4 and report['md_restarts'] == 3  # 0-40, nothing, 40-80, 80-120
+    assert report['snapshots'] == 3  # steps 40, 80 and 120
     assert report['static_jobs'] == report['planned']['static_jobs_at_most'] == 0
     assert not node.base.links.get_outgoing(link_label_filter='static').all()
     labels = results['training_set'].get_training_set()
-    assert len(labels) == report['kept_after_screening'] == report['labelled'] == 2
+    assert len(labels) == report['kept_after_screening'] == report['labelled'] == 3
     for index, atoms in enumerate(labels.to_atoms()):
         expected = reference(atoms, chgnet)
         np.testing.assert_allclose(labels.energies[index], expected.get_potential_energy(), atol=SINGLE['energy'])
         np.testing.assert_allclose(atoms.get_forces(), expected.get_forces(), atol=SINGLE['forces'])
         np.testing.assert_allclose(atoms.get_stress(), expected.get_stress(), rtol=1e-4, atol=1e-6)
-    (aimd,) = [link.node for link in node.base.links.get_outgoing(link_label_filter='aimd').all()]
-    assert aimd.outputs.misc['engine']['name'] == 'CHGNet'
-    assert aimd.outputs.trajectory.get_stepids().tolist() == [0, 4, 8]
-    np.testing.assert_array_equal(labels.positions, aimd.outputs.trajectory.get_positions()[1:].reshape(-1, 3))
+    aimd = sorted((link.node for link in node.base.links.get_outgoing(link_label_filter='aimd').all()), key=ctime)
+    segments = [job.outputs.trajectory for job in aimd if 'trajectory' in job.outputs]
+    assert [segment.get_stepids().tolist() for segment in segments] == [[0, 40], [80], [120]]
+    frames = np.concatenate([segment.get_positions()[-1:] for segment in segments])
+    np.testing.assert_array_equal(labels.positions, frames.reshape(-1, 3))
+    assert {job.outputs.misc['engine']['name'] for job in aimd if 'misc' in job.outputs} == {'CHGNet'}
+
+
+def ctime(node: orm.Node):
+    return node.ctime
 
 
 def test_unknown_model_refused_before_submission(chgnet_code):

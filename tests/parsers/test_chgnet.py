@@ -5,44 +5,26 @@ from __future__ import annotations
 
 import json
 
-import ase
 import numpy as np
 import pytest
 from aiida import orm
-from ase.calculators.singlepoint import SinglePointCalculator
 
 from aiida_glassceramic.calculations.chgnet import ChgnetCalculation
-from aiida_glassceramic.engines.reference_runner import ENGINE, RESTART, STATUS, TRAJECTORY, write_frame, write_restart
+from aiida_glassceramic.engines.reference_runner import ENGINE, RESTART, STATUS, TRAJECTORY
+from tests.parsers.reference_runs import MD_STEPS, labelled_frame, write_md_run
 from tests.parsers.retrieved import parse_files
 
 EXIT_CODES = ChgnetCalculation.exit_codes
-STEPS = 2
 DESCRIPTION = {'name': 'CHGNet', 'model': '0.3.0', 'package_version': '0.4.2', 'weights_sha256': 'ab' * 32}
-
-
-def frame(step: int) -> ase.Atoms:
-    atoms = ase.Atoms('LiPS', positions=[[0, 0, 0], [2.1, 0, 0], [0, 2.0 + 0.01 * step, 0]], cell=[7, 7, 7])
-    atoms.pbc = True
-    atoms.set_velocities(np.full((3, 3), 0.01 * step))
-    stress = np.arange(6) * 1e-3 * (step + 1)
-    atoms.calc = SinglePointCalculator(atoms, energy=-step, forces=np.zeros((3, 3)), stress=stress)
-    return atoms
 
 
 @pytest.fixture(scope='module')
 def md_files(tmp_path_factory) -> dict[str, bytes]:
-    """The files of a complete md run of STEPS steps, written by the runner's own writers."""
-    folder = tmp_path_factory.mktemp('md')
-    for step in range(STEPS + 1):
-        write_frame(frame(step), folder / TRAJECTORY, step)
-    write_restart(frame(STEPS), folder / RESTART, STEPS)
-    (folder / STATUS).write_text(json.dumps({'task': 'md', 'steps': STEPS}))
-    (folder / ENGINE).write_text(json.dumps(DESCRIPTION))
-    return {name: (folder / name).read_bytes() for name in (TRAJECTORY, RESTART, STATUS, ENGINE)}
+    return {**write_md_run(tmp_path_factory.mktemp('md')), ENGINE: json.dumps(DESCRIPTION).encode()}
 
 
 def parse(computer: orm.Computer, files: dict[str, bytes | str]):
-    parameters = {'task': 'md', 'md': {'steps': STEPS, 'temperature': 300.0, 'timestep': 1.0}}
+    parameters = {'task': 'md', 'md': {'steps': MD_STEPS, 'temperature': 300.0, 'timestep': 1.0}}
     return parse_files(
         computer, 'glassceramic.chgnet', 'glassceramic.chgnet', files, {'parameters': orm.Dict(parameters)}
     )
@@ -52,7 +34,7 @@ def test_md_records_the_engine_and_the_stresses(aiida_localhost, md_files):
     outputs, calcfunction = parse(aiida_localhost, md_files)
     assert calcfunction.is_finished_ok, calcfunction.exit_message
     assert outputs['misc']['engine'] == DESCRIPTION
-    expected = np.stack([frame(step).get_stress() for step in range(STEPS + 1)])
+    expected = np.stack([labelled_frame(step).get_stress() for step in range(MD_STEPS + 1)])
     np.testing.assert_allclose(outputs['trajectory'].get_array('stresses'), expected)
     np.testing.assert_allclose(outputs['labels'].get_training_set().stresses, expected)
 
@@ -67,7 +49,7 @@ def test_killed_run_records_the_engine(aiida_localhost, md_files):
 
 
 def test_failed_calculation_gives_exit_400(aiida_localhost, md_files):
-    status = {'task': 'md', 'steps': STEPS, 'error': 'CHGNet refused the structure: isolated atom'}
+    status = {'task': 'md', 'steps': MD_STEPS, 'error': 'CHGNet refused the structure: isolated atom'}
     outputs, calcfunction = parse(aiida_localhost, {**md_files, STATUS: json.dumps(status)})
     assert calcfunction.exit_status == EXIT_CODES.ERROR_CALCULATION_FAILED.status == 400
     assert outputs['misc']['error'] == status['error']

@@ -5,47 +5,30 @@ from __future__ import annotations
 import io
 import json
 
-import ase
 import numpy as np
 import pytest
 from aiida import orm
-from ase.calculators.singlepoint import SinglePointCalculator
 
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
-from aiida_glassceramic.engines.reference_runner import LABELS, RESTART, STATUS, TRAJECTORY, write_frame, write_restart
+from aiida_glassceramic.engines.reference_runner import LABELS, RESTART, STATUS, TRAJECTORY
 from aiida_glassceramic.potentials.dataset import TrainingSet
+from tests.parsers.reference_runs import MD_STEPS, labelled_frame, write_md_run
 from tests.parsers.retrieved import parse_files
 
 EXIT_CODES = TbliteCalculation.exit_codes
 GARBAGE = bytes(range(256)) * 4  # not UTF-8, not JSON, not a zip archive, not XYZ
-MD_STEPS = 4
-
-
-def atoms(step: int) -> ase.Atoms:
-    """A labelled 3-atom periodic frame (energy, forces, stress, velocities) that differs with ``step``."""
-    frame = ase.Atoms('LiPS', positions=[[0, 0, 0], [1.5, 0, 0], [0, 1.5 + 0.01 * step, 0]], cell=[6, 6, 6], pbc=True)
-    frame.set_velocities(np.full((3, 3), 0.01 * step))
-    forces = np.array([[0.1, 0, 0], [-0.1, 0, 0], [0, 0, 0]])
-    frame.calc = SinglePointCalculator(frame, energy=-1.0 - step, forces=forces, stress=np.zeros(6))
-    return frame
 
 
 @pytest.fixture(scope='module')
 def md_files(tmp_path_factory) -> dict[str, bytes]:
-    """The files of a complete md run of MD_STEPS steps, written by the runner's own writers."""
-    folder = tmp_path_factory.mktemp('md')
-    for step in range(MD_STEPS + 1):
-        write_frame(atoms(step), folder / TRAJECTORY, step)
-    write_restart(atoms(MD_STEPS), folder / RESTART, MD_STEPS)
-    (folder / STATUS).write_text(json.dumps({'task': 'md', 'steps': MD_STEPS}))
-    return {name: (folder / name).read_bytes() for name in (TRAJECTORY, RESTART, STATUS)}
+    return write_md_run(tmp_path_factory.mktemp('md'))
 
 
 @pytest.fixture(scope='module')
 def labels_file() -> bytes:
     """labels.npz of two converged single points, as the runner writes it."""
     buffer = io.BytesIO()
-    arrays = TrainingSet.from_atoms([atoms(0), atoms(1)]).arrays()
+    arrays = TrainingSet.from_atoms([labelled_frame(0), labelled_frame(1)]).arrays()
     np.savez(buffer, converged=np.array([True, True]), **arrays)
     return buffer.getvalue()
 

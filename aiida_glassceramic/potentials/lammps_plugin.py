@@ -105,16 +105,21 @@ def ensure_plugin(force: bool = False) -> Path:
     stamp = _stamp()
     if not force and target.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # compile to a temporary name and rename: concurrent builds never expose a half-written file
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix='.build-') as folder:
-        output = Path(folder) / PLUGIN_NAME
-        result = subprocess.run(compile_command(output), capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise PluginBuildError(f'compiling pair_style glassceramic failed:\n{result.stderr[-4000:]}')
-        os.replace(output, target)
-        (Path(folder) / 'stamp').write_text(stamp)
-        os.replace(Path(folder) / 'stamp', stamp_file)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # compile to a temporary name and rename: concurrent builds never expose a half-written file
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix='.build-') as folder:
+            output = Path(folder) / PLUGIN_NAME
+            result = subprocess.run(compile_command(output), capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise PluginBuildError(f'compiling pair_style glassceramic failed:\n{result.stderr[-4000:]}')
+            os.replace(output, target)
+            (Path(folder) / 'stamp').write_text(stamp)
+            os.replace(Path(folder) / 'stamp', stamp_file)
+    except OSError as error:
+        raise PluginBuildError(
+            f'cannot write the plugin to {target.parent} ({error}): set GLASSCERAMIC_PLUGIN_DIR to a writable folder'
+        ) from None
     return target
 
 

@@ -33,3 +33,11 @@ def test_plugin_load_command(plugin, tmp_path, monkeypatch):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert 'Loading plugin: glassceramic' in completed.stdout
+
+
+def test_unwritable_folder_is_a_clear_error(monkeypatch, tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    monkeypatch.setenv('GLASSCERAMIC_PLUGIN_DIR', str(blocker / 'plugins'))
+    with pytest.raises(lammps_plugin.PluginBuildError, match='GLASSCERAMIC_PLUGIN_DIR'):
+        lammps_plugin.ensure_plugin()

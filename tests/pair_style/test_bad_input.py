@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
+from aiida_glassceramic.engines import lammps_scripts as scripts
+from aiida_glassceramic.potentials.io import save_potential
+
 from .conftest import ELEMENTS
-from .lammps_run import run_lmp, script, write_data
+from .lammps_run import BIN, run_lmp, script, write_data
 from .test_exactness import sheared_beta
 
 
@@ -72,3 +78,23 @@ def test_units_real(good_file, tmp_path):
 
 def test_newton_off(good_file, tmp_path):
     assert 'requires newton pair on' in lammps_error(tmp_path, good_file, setup='newton off\n')
+
+
+def test_fix_external_driver_warns_on_swapped_p_and_s(potential_files, tmp_path):
+    """The fallback driver checks masses as the pair style does (P and S differ by only 3.5 %)."""
+    model, _ = potential_files['cos']
+    torch_file = save_potential(model, tmp_path / 'potential.pt')
+    write_data(sheared_beta(), tmp_path / 'structure.data', ELEMENTS)
+    commands = scripts.nnp_block(('Li', 'S', 'P'), model.cutoff, str(torch_file))
+    text = 'units metal\natom_style atomic\nboundary p p p\nread_data structure.data\n' + '\n'.join(commands)
+    (tmp_path / 'in.lmp').write_text(text + '\nrun 0\n')
+    environment = dict(os.environ, LD_LIBRARY_PATH=f'{BIN.parent / "lib"}:{os.environ.get("LD_LIBRARY_PATH", "")}')
+    done = subprocess.run(
+        [str(BIN / 'glassceramic-lmp'), '-in', 'in.lmp', '-log', 'none'],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 'atom type 2 has mass 30.9738 but nnp_elements maps it to S' in done.stderr

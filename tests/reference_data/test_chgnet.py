@@ -98,6 +98,7 @@ def test_killed_md_continues_from_positions_and_velocities(chgnet_code, chgnet):
     assert first['misc']['engine']['model'] == '0.3.0', 'a killed run records its model too'
 
 
+@pytest.mark.slow
 def test_reference_data_labels_are_chgnet_frames_without_a_static_stage(
     interrupted_chgnet_code, chgnet, monkeypatch, tmp_path
 ):

@@ -11,8 +11,8 @@ NAMESPACE = '__'
 
 
 def results_table(workflow: orm.WorkflowNode) -> dict[str, dict]:
-    """Crystallinity, D(T), Ea and sigma per analysed structure (crystal, glass, snapshots) of a
-    GlassCeramicWorkChain, from its output links ``crystallinity.<key>`` and ``diffusion.<key>``."""
+    """Crystallinity, D(T), Ea and sigma with their standard errors per analysed structure (crystal, glass,
+    snapshots) of a GlassCeramicWorkChain, from its output links ``crystallinity.<key>`` and ``diffusion.<key>``."""
     query = orm.QueryBuilder()
     query.append(orm.WorkflowNode, filters={'id': workflow.pk}, tag='workflow')
     query.append(
@@ -29,9 +29,10 @@ def results_table(workflow: orm.WorkflowNode) -> dict[str, dict]:
         if kind == 'crystallinity':
             row['crystallinity'] = attributes['crystallinity']
         else:
-            row['D_A2_per_ps'] = dict(zip(attributes['temperature_K'], attributes['D_A2_per_ps'], strict=True))
-            row['Ea_eV'] = attributes.get('Ea_eV')
-            row['sigma_S_per_cm'] = attributes.get('sigma_S_per_cm')
+            for name in ('D_A2_per_ps', 'D_stderr_A2_per_ps'):
+                row[name] = dict(zip(attributes['temperature_K'], attributes[name], strict=True))
+            for name in ('Ea_eV', 'Ea_stderr_eV', 'sigma_S_per_cm', 'sigma_stderr_S_per_cm'):
+                row[name] = attributes.get(name)
     return table
 
 

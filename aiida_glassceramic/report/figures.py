@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..analysis.diffusion import BOLTZMANN_EV
+from ..workflows.analysis_functions import array_name
 from .study import Study
 
 SLAB_FRACTION = 0.5  # the structure slices show the P atoms of the middle half of the cell along c
@@ -313,8 +314,9 @@ def vdos(study: Study, path: Path) -> bool:
             if name.startswith('dos_'):
                 group = name.removeprefix('dos_').removesuffix('_per_THz')
                 (line,) = ax.plot(node.get_array('frequency_THz'), node.get_array(name), lw=0.8, label=f'{key} {group}')
-                if centres is not None and group in centres.get_dict():
-                    ax.axvline(centres[group]['THz'], color=line.get_color(), ls=':', lw=0.8)
+                centre = {array_name(name): value for name, value in (centres or {}).items()}.get(group)
+                if centre is not None:
+                    ax.axvline(centre['THz'], color=line.get_color(), ls=':', lw=0.8)
     ax.set_xlabel('frequency (THz); dotted: band centres')
     ax.set_ylabel('VDOS (1/THz)')
     ax.legend(fontsize='x-small')

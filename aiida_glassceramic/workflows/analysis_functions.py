@@ -23,14 +23,15 @@ from ..analysis.vdos import THZ_TO_MEV
 from .md_functions import temperature_label
 
 
-def _name(text: str) -> str:
+def array_name(text: str) -> str:
+    """``text`` as an array name of an ``ArrayData`` (letters, digits, underscores): ``'P+S'`` -> ``'P_S'``."""
     return re.sub(r'[^A-Za-z0-9_]+', '_', text).strip('_')
 
 
 def _array(**arrays: np.ndarray) -> orm.ArrayData:
     node = orm.ArrayData()
     for name, values in arrays.items():
-        node.set_array(_name(name), np.asarray(values))
+        node.set_array(array_name(name), np.asarray(values))
     return node
 
 

@@ -93,6 +93,7 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
 
     table = results_table(node)
     assert table['glass']['Ea_eV'] == pytest.approx(glass_row['diffusion']['Ea_eV'])
+    assert table['glass']['Ea_stderr_eV'] == pytest.approx(glass_row['diffusion']['Ea_stderr_eV'])
     potential = potential_behind(node.outputs.diffusion['glass'])
     assert potential.pk == node.outputs.potential.pk
     origin = training_origin(potential)

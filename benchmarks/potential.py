@@ -6,6 +6,7 @@ One run on the 5760-atom beta-Li3PS4 6x6x5 supercell with the study's model size
 - ``pair_style glassceramic`` (the plugin) on 1 and on 2 MPI ranks;
 - ``glassceramic-lmp`` (``fix external`` with the torch model) on 1 rank;
 - LAMMPS' own ``pair_style snap`` (2J = 8, the same 7 A cut-off, random coefficients) as the native anchor;
+- the driver with its own neighbour list reused between steps (``nnp_skin``), and on CUDA where a GPU is present;
 
 with atom-steps/s from LAMMPS' loop time (wall) and per CPU-second of all ranks (LAMMPS' "% CPU use"; robust where
 other jobs share the cores), peak memory per rank, the ratios of the same run, and the study's MD workload
@@ -77,14 +78,18 @@ def md_script(potential_lines: str, steps: int) -> str:
     )
 
 
+DRIVER = (
+    'pair_style zero 7.0\npair_coeff * *\nvariable nnp_potential string potential.pt\n'
+    'variable nnp_elements string "Li P S"\nfix nnp all external pf/callback 1 1\n'
+    'fix_modify nnp energy yes virial yes'
+)
+REUSE = 'variable nnp_skin string 1.0\n'  # the model's neighbour list reused between steps
 POTENTIALS = {
     'pair': 'pair_style glassceramic\npair_coeff * * potential.glassceramic Li P S',
     'snap': 'pair_style snap\npair_coeff * * snap.snapcoeff snap.snapparam Li P S',
-    'driver': (
-        'pair_style zero 7.0\npair_coeff * *\nvariable nnp_potential string potential.pt\n'
-        'variable nnp_elements string "Li P S"\nfix nnp all external pf/callback 1 1\n'
-        'fix_modify nnp energy yes virial yes'
-    ),
+    'driver': DRIVER,
+    'driver_reuse': REUSE + DRIVER,
+    'driver_cuda': 'variable nnp_device string cuda\n' + REUSE + DRIVER,
 }
 
 
@@ -93,7 +98,7 @@ def worker(kind: str, folder: Path, ranks: int, steps: int) -> dict:
     from aiida_glassceramic.potentials.lammps_plugin import plugin_environment
 
     (folder / f'{kind}.in').write_text(md_script(POTENTIALS[kind], steps))
-    executable = 'glassceramic-lmp' if kind == 'driver' else 'lmp'
+    executable = 'glassceramic-lmp' if kind.startswith('driver') else 'lmp'
     command = [str(BIN / executable), '-in', f'{kind}.in', '-log', 'none']
     if ranks > 1:
         command = [str(BIN / 'mpiexec'), '-n', str(ranks), *command]
@@ -125,6 +130,12 @@ def measure(kind: str, folder: Path, ranks: int, steps: int, repeats: int = 1) -
     return max(results, key=lambda result: result['atom_steps_per_s'])
 
 
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def workload(rate_per_core: float, cores: int) -> tuple[float, float]:
     """Core-hours and wall hours of the study's MD on ``cores`` cores at ``rate_per_core`` atom-steps/s/core."""
     core_hours = sum(PAPER_ATOM_STEPS.values()) / rate_per_core / 3600
@@ -154,7 +165,10 @@ def main() -> None:
             'pair style glassceramic, 2 ranks': measure('pair', folder, 2, args.steps, args.repeats),
             'fix external driver (torch), 1 rank': measure('driver', folder, 1, max(2, args.steps // 5)),
             'pair style snap 2J=8 (native anchor), 1 rank': measure('snap', folder, 1, max(2, args.steps // 4)),
+            'driver, list reused (skin 1 A), 1 rank': measure('driver_reuse', folder, 1, max(2, args.steps // 5)),
         }
+        if cuda_available():
+            runs['driver on CUDA, list reused'] = measure('driver_cuda', folder, 1, args.steps)
     print(f'beta-Li3PS4 6x6x5: {natoms} atoms, 165 inputs, 7 A cut-off, 165-10-10-1, float64, NVE 600 K')
     print(f'| {"run":46s} | {"atom-steps/s":>12s} | {"per CPU-s":>10s} | {"peak GB/rank":>12s} |')
     print(f'|{"-" * 48}|{"-" * 14}|{"-" * 12}|{"-" * 14}|')

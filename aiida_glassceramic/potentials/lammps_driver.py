@@ -15,7 +15,10 @@ the potential with LAMMPS variables and supplies it through ``fix external``::
     fix md all npt temp 600 600 0.1 iso 1 1 1
     run 1000
 
-Optional: ``variable nnp_dtype string float32`` (default: the model's) and ``variable nnp_device string cuda``.
+Optional: ``variable nnp_dtype string float32`` (default: the model's), ``variable nnp_device string cuda`` and
+``variable nnp_skin string 1.0``: the model's own neighbour list then reaches 1 A beyond the cut-off and is reused
+until an atom has moved half of that (or the box changed enough), instead of being rebuilt on the CPU every step;
+the results do not change.
 The driver also loads the ``pair_style glassceramic`` plugin (built on first use), so scripts with the native pair
 style run through it as through ``lmp``, on any number of MPI ranks.
 LAMMPS does integration, thermostats, barostats, dumps and computes; ``pe``, ``press`` and the barostat include the
@@ -54,6 +57,7 @@ VARIABLE_POTENTIAL = 'nnp_potential'
 VARIABLE_ELEMENTS = 'nnp_elements'
 VARIABLE_DTYPE = 'nnp_dtype'
 VARIABLE_DEVICE = 'nnp_device'
+VARIABLE_SKIN = 'nnp_skin'
 HINT_PLACEMENT = (
     'put `fix ID GROUP external pf/callback 1 1` on its own line of the main input script (not inside an include '
     'file, an if command or a loop body), so glassceramic-lmp can attach the potential to it'
@@ -197,6 +201,9 @@ class Driver:
             self._variable(VARIABLE_DTYPE, None),
             self._variable(VARIABLE_DEVICE, None) or 'cpu',
         )
+        skin = self._variable(VARIABLE_SKIN, None)
+        if skin is not None:
+            set_skin(potential, skin)
         coupling = FixExternalCoupling(self.lmp, fix_id, potential, elements, on_error=self.on_error).attach()
         self.couplings[fix_id] = coupling
         return coupling
@@ -227,6 +234,19 @@ class Driver:
                     f'{error}); give a model file written by glassceramic-train or save_potential'
                 ) from error
         return self._potentials[key]
+
+
+def set_skin(potential: Potential, text: str) -> None:
+    """Give the potential's own neighbour list a skin (A) so that it is reused between steps."""
+    try:
+        skin = float(text)
+    except ValueError:
+        skin = -1.0
+    if not skin >= 0.0:
+        raise DriverError(f'{VARIABLE_SKIN} `{text}`: give a distance >= 0 in A, e.g. 1.0')
+    if not hasattr(potential, 'skin'):
+        raise DriverError(f'{VARIABLE_SKIN}: this potential keeps no neighbour list of its own; leave the variable out')
+    potential.skin = skin
 
 
 def report(lmp, message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from aiida_glassceramic.engines import lammps_scripts as scripts
 from aiida_glassceramic.potentials.io import save_potential
@@ -35,11 +36,16 @@ def nve(folder, commands: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return energies, np.loadtxt(folder / 'final.dump', skiprows=9)[:, 1:4]
 
 
-def test_nve_pair_style_equals_fix_external(potential_files, tmp_path):
+@pytest.mark.parametrize('skin', [None, 1.0])
+def test_nve_pair_style_equals_fix_external(skin, potential_files, tmp_path):
+    """Also with the driver's neighbour-list reuse (``nnp_skin``), the GPU path's way of sparing the host."""
     model, path = potential_files['poly2']
     torch_file = save_potential(model, tmp_path / 'potential.pt')
     native, native_positions = nve(tmp_path / 'pair', scripts.pair_style_block(ELEMENTS, str(path)))
-    driven, driven_positions = nve(tmp_path / 'driver', scripts.nnp_block(ELEMENTS, model.cutoff, str(torch_file)))
+    driver = scripts.nnp_block(ELEMENTS, model.cutoff, str(torch_file))
+    if skin is not None:
+        driver.insert(0, f'variable nnp_skin string {skin}')
+    driven, driven_positions = nve(tmp_path / 'driver', driver)
     assert len(native) == STEPS // 20 + 1
     assert np.abs(native - driven).max() < 1e-8 * np.abs(driven).max()
     assert np.abs(native_positions - driven_positions).max() < 1e-8

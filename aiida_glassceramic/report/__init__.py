@@ -123,7 +123,7 @@ def _dynamics_table(study: Study) -> Table:
             )
             for index, temperature in enumerate(entry['temperature_K'])
         ]
-        sigma = measured(entry, 'sigma', 'S_per_cm')
+        sigma = measured(entry, 'sigma', 'S_per_cm', node.pk)
         if sigma:
             sigma = f'{entry["conductivity_temperature_K"]:g} K: {sigma}'
         ratios = []
@@ -138,7 +138,14 @@ def _dynamics_table(study: Study) -> Table:
             else ''
         )
         rows.append(
-            [key, '; '.join(d_values) + _pk(node), measured(entry, 'Ea', 'eV'), sigma, '; '.join(ratios), centre]
+            [
+                key,
+                '; '.join(d_values) + _pk(node),
+                measured(entry, 'Ea', 'eV', node.pk),
+                sigma,
+                '; '.join(ratios),
+                centre,
+            ]
         )
     header = [
         'structure',

@@ -1,7 +1,8 @@
 """Analysis of structures and trajectories: plain numpy/scipy on :class:`ase.Atoms` and arrays, no AiiDA.
 
-g(r), XRD and crystallinity, the entropy fingerprint, anion speciation, MSD/diffusion/Arrhenius/
-Nernst-Einstein, Li displacement maps and the VDOS, with streaming trajectory readers.
+g(r), XRD and crystallinity, the entropy fingerprint, crystalline domains and their percolation, anion speciation,
+MSD/diffusion/Arrhenius/Nernst-Einstein with uncertainties, Li displacement maps and Li displacement near ordered P,
+and the VDOS, with streaming trajectory readers.
 """
 
 from .diffusion import (

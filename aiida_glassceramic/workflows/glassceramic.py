@@ -310,7 +310,7 @@ class GlassCeramicWorkChain(WorkChain):
         }
         for key, structure in structures.items():
             domains = compute_domains(
-                structure, self.ctx.fingerprints[key], orm.Dict(settings['domains']), **references
+                structure, self.ctx.fingerprints[key], orm.Dict(settings.get('domains', {})), **references
             )
             self.out(f'domains.{key}', domains)
 

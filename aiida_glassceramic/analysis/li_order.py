@@ -42,10 +42,9 @@ class DisplacementByOrder:
 
 def nearest_site(points: np.ndarray, sites: np.ndarray, cell: np.ndarray, reach: float) -> np.ndarray:
     """Index of the site nearest to each point (periodic ``cell``); every point needs a site within ``reach`` (A)."""
-    cell = np.asarray(cell, dtype=float)
-    everything = np.concatenate([np.asarray(points, dtype=float), np.asarray(sites, dtype=float)])
-    wrapped = (np.linalg.solve(cell.T, everything.T).T % 1.0) @ cell
-    pairs = neighbour_list(wrapped, cell, reach)
+    pairs = neighbour_list(
+        np.concatenate([np.asarray(points, dtype=float), np.asarray(sites, dtype=float)]), cell, reach
+    )
     keep = (pairs.i < len(points)) & (pairs.j >= len(points))
     point, site, distance = pairs.i[keep], pairs.j[keep] - len(points), pairs.distances[keep]
     order = np.lexsort((distance, point))

@@ -4,6 +4,7 @@ for the melt-quench, through the driver's ``fix external`` too."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,15 +77,21 @@ def small_cell(aiida_profile):
     return orm.StructureData(ase=read_crystal(bundled_cif('beta')))
 
 
-def launch(workflow, code, structure, potential, engine: str = 'pair_style'):
-    overrides = {**FEW_STEPS, 'common': {**FEW_STEPS['common'], 'potential_engine': engine}}
+def run_workflow(workflow, code, structure, potential, *, engine: str = 'pair_style', options: dict | None = None):
+    """The outputs and node of ``workflow`` run with the demo protocol, few steps, the potential run by ``engine``."""
+    common = {**FEW_STEPS['common'], 'potential_engine': engine, **({'options': options} if options else {})}
+    overrides = {**FEW_STEPS, 'common': common}
     builder = workflow.get_builder_from_protocol(code, structure, potential, protocol='demo', overrides=overrides)
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     marker = 'pair_style glassceramic' if engine == 'pair_style' else 'external pf/callback'
     scripts = [n.inputs.script.get_content() for n in node.called_descendants if isinstance(n, orm.CalcJobNode)]
     assert scripts and all(marker in script for script in scripts)
-    return results
+    return results, node
+
+
+def launch(workflow, code, structure, potential, *, engine: str = 'pair_style'):
+    return run_workflow(workflow, code, structure, potential, engine=engine)[0]
 
 
 def test_melt_quench_and_anneal_with_nnp(nnp_code, small_cell, nnp, model_file):
@@ -96,6 +103,17 @@ def test_melt_quench_and_anneal_with_nnp(nnp_code, small_cell, nnp, model_file):
     # LAMMPS' potential energy through the driver equals the model's energy of the final structure
     assert np.isclose(glass['thermo'].get_array('pe')[-1], energy, rtol=1e-8, atol=1e-8)
     assert glass['thermo'].get_array('step')[-1] == 40
+
+    # on two MPI ranks (the mpich wheel's mpirun) the same trajectory
+    two_ranks = {
+        'withmpi': True,
+        'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 2},
+        'prepend_text': f'export PATH={Path(sys.executable).parent}:$PATH',
+    }
+    parallel, node = run_workflow(MeltQuenchWorkChain, nnp_code, small_cell, nnp, options=two_ranks)
+    assert np.abs(parallel['structure'].get_ase().positions - atoms.positions).max() < 1e-8
+    (calculation,) = [n for n in node.called_descendants if isinstance(n, orm.CalcJobNode)]
+    assert ' on 2 procs for ' in calculation.outputs.retrieved.get_object_content('lammps.out')  # LAMMPS' loop time
 
     # the fix external driver, the fallback, follows the same trajectory
     driven = launch(MeltQuenchWorkChain, nnp_code, small_cell, nnp, engine='fix_external')

@@ -134,3 +134,27 @@ def test_validation_runs_at_launch(lmp_code, beta_structure, classical_potential
 def test_unknown_protocol(lmp_code, beta_structure, classical_potential):
     with pytest.raises(InputValidationError, match='protocol `nonsense`'):
         RelaxWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential, protocol='nonsense')
+
+
+def test_paper_runs_the_pair_style_on_mpi_ranks():
+    """`paper`: the native pair style on 32 MPI ranks per job; `fast` and `demo`: one rank."""
+    from aiida_glassceramic.workflows.lammps_base import load_protocol
+
+    paper = load_protocol('paper')['common']
+    assert paper['potential_engine'] == 'pair_style'
+    assert paper['options']['withmpi'] is True
+    assert paper['options']['resources'] == {'num_machines': 1, 'num_mpiprocs_per_machine': 32}
+    for name in ('fast', 'demo'):
+        options = load_protocol(name)['common']['options']
+        assert options['withmpi'] is False and options['resources']['num_mpiprocs_per_machine'] == 1
+
+
+def test_unknown_potential_engine_is_refused(lmp_code, beta_structure, classical_potential):
+    with pytest.raises(InputValidationError, match='potential_engine'):
+        MeltQuenchWorkChain.get_builder_from_protocol(
+            lmp_code,
+            beta_structure,
+            classical_potential,
+            protocol='demo',
+            overrides={'common': {'potential_engine': 'gpu'}},
+        )

@@ -5,7 +5,7 @@ The run description and the files are those of :mod:`.reference_runner`; ``calcu
 
     {"model": "0.3.0"}
 
-Every run records the model, the package version and the SHA-256 of the model's weights in ``status.json``.
+Every run records the model, the package version and the SHA-256 of the model's weights in ``engine.json``.
 A calculation fails (exit code 3) when CHGNet refuses the structure (an atom without neighbours within its cut-off).
 """
 

@@ -333,7 +333,8 @@ double Model::network(int element, Workspace &work) const
     }
   }
   // backward: gradient of the output over the layer inputs, down to the raw features
-  std::vector<double> grad(1, 1.0), below;
+  std::vector<double> &grad = work.grad_layer, &below = work.grad_below;
+  grad.assign(1, 1.0);
   for (size_t l = n_layers; l-- > 0;) {
     const Layer &layer = net.layers[l];
     if (l + 1 < n_layers)
@@ -455,7 +456,8 @@ double Model::energy(int centre, const std::vector<Neighbour> &neighbours, std::
   }
 
   // separable angular functions from the moments: P_n = sum_{|alpha| = n} n!/alpha! M_a[alpha] M_b[alpha]
-  std::vector<double> products(degree_ + 1);
+  std::vector<double> &products = work.products;
+  products.resize(degree_ + 1);
   for (int p = 0; p < n_pairs_; ++p) {
     const int a = pair_first_[p], b = pair_second_[p];
     for (int w = 0; w < n_widths; ++w) {
@@ -482,7 +484,8 @@ double Model::energy(int centre, const std::vector<Neighbour> &neighbours, std::
   // backward through the moments
   work.grad_moments.assign(work.moments.size(), 0.0);
   work.grad_squares.assign(work.squares.size(), 0.0);
-  std::vector<double> grad_products(degree_ + 1);
+  std::vector<double> &grad_products = work.grad_products;
+  grad_products.resize(degree_ + 1);
   for (int p = 0; p < n_pairs_; ++p) {
     const int a = pair_first_[p], b = pair_second_[p];
     for (int w = 0; w < n_widths; ++w) {

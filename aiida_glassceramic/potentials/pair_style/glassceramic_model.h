@@ -49,6 +49,7 @@ struct Workspace {
   std::vector<double> r, fc, dfc;                     // per neighbour
   std::vector<double> gauss, monomials;               // per neighbour: Gaussians (radial, widths), u^alpha
   std::vector<double> moments, squares, grad_moments, grad_squares, grad_lower;
+  std::vector<double> products, grad_products, grad_layer, grad_below;
 };
 
 class Model {

@@ -31,9 +31,7 @@ SECOND_PROFILE_TESTS := tests/data tests/calculations tests/parsers tests/daemon
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check aiida_glassceramic tests benchmarks examples
-	bash tests/remote/install_cluster_packages.sh
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-		|| echo 'WARNING: no chromium; the browser test of the report is skipped'
+	bash tests/install_system_packages.sh
 	@echo '=== tests without an AiiDA profile, in two processes ==='
 	$(PY) -m pytest -m 'not aiida' -n 2 --dist loadfile --durations=15
 	@echo '=== tests on the AiiDA profile: SQLite storage + ZeroMQ broker ==='

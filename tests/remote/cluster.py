@@ -35,7 +35,7 @@ EXECUTABLES = (
     'ssh',
     'ssh-keygen',
 )
-INSTALL_HINT = 'install them as root with `bash tests/remote/install_cluster_packages.sh`'
+INSTALL_HINT = 'install them as root with `bash tests/install_system_packages.sh`'
 
 
 class ClusterError(RuntimeError):

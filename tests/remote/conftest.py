@@ -1,6 +1,6 @@
 """Fixtures of the remote-computer tests: a real single-node SLURM reached over SSH, and its AiiDA computer.
 
-The Debian packages (slurm-wlm, munge, openssh-server) are installed by ``tests/remote/install_cluster_packages.sh``,
+The Debian packages (slurm-wlm, munge, openssh-server) are installed by ``tests/install_system_packages.sh``,
 which the test command runs first; these fixtures only start and stop the daemons and fail with a clear message when
 an executable is missing.
 """

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install the Debian packages of the remote-computer tests (single-node SLURM, munge, an SSH server, graphviz).
+# Install the Debian packages the tests use: single-node SLURM, munge and an SSH server (the remote computer),
+# graphviz (provenance graphs) and chromium (the report opened in a browser).
 # Idempotent and quiet: installs only what is missing; needs root (or password-less sudo) only when it installs.
 set -euo pipefail
 
-packages=(slurm-wlm munge openssh-server graphviz)
+packages=(slurm-wlm munge openssh-server graphviz chromium)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
@@ -17,7 +18,7 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     as_root=(sudo -n)
 else
-    echo "install_cluster_packages.sh: missing ${missing[*]}; run this script as root to install them" >&2
+    echo "install_system_packages.sh: missing ${missing[*]}; run this script as root to install them" >&2
     exit 1
 fi
 

@@ -102,6 +102,9 @@ def fake_study(protocol: str) -> AttributeDict:
             )
         outputs.vdos[key] = arrays(frequency_THz=np.linspace(0, 20, 50), dos_Li_per_THz=rng.uniform(0, 1, 50))
         outputs.band_centres[key] = stored(orm.Dict({'Li': {'THz': 7.5, 'meV': 31.0}}))
+    outputs.crystallinity_after = AttributeDict(
+        {f'crystal_T{temperature:g}': stored(orm.Dict({'crystallinity': 0.9})) for temperature in temperatures}
+    )
     outputs.summary = stored(
         orm.Dict({'potential': {'rmse_energy_test_meV_per_atom': 13.0, 'rmse_forces_test_meV_per_A': 250.0}})
     )
@@ -154,3 +157,34 @@ def test_report_opens_in_headless_chromium(aiida_profile, tmp_path):
     pixels = plt.imread(shot)[..., :3]
     assert pixels.shape[:2] == (4000, 1200)
     assert (pixels.mean(axis=2) < 0.9).mean() > 0.05, 'text, tables and figures cover the page'
+
+
+def sanity_rows(text: str) -> list[str]:
+    section = text.split('<h2>Sanity</h2>', 1)[1].split('<h2>', 1)[0]
+    return re.findall(r'<tr>(.*?)</tr>', section)[1:]
+
+
+def test_sanity_section_first_with_numbers_and_thresholds(aiida_profile, tmp_path):
+    """Every check a row with its number and threshold; numbers outside a threshold are flagged, none is hidden."""
+    study = fake_study('demo')
+    atoms = read_crystal('beta')
+    symbols = np.array(atoms.get_chemical_symbols())
+    sulfur, phosphorus = np.flatnonzero(symbols == 'S')[0], np.flatnonzero(symbols == 'P')
+    bonds = atoms.get_distances(sulfur, phosphorus, mic=True, vector=True)
+    atoms.positions[sulfur] -= 0.5 * bonds[np.argmin(np.linalg.norm(bonds, axis=1))]  # S 3 A off its P: broken PS4
+    study.outputs.glass = stored(orm.StructureData(ase=atoms))
+    crystal = study.outputs.diffusion['crystal']
+    study.outputs.diffusion['crystal'] = stored(orm.Dict({**crystal.get_dict(), 'D_A2_per_ps': [0.5, 1.0]}))
+    text = write_report(study, tmp_path).read_text()
+    assert text.index('<h2>Sanity</h2>') < text.index('<h2>Numbers</h2>'), 'sanity at the top'
+    rows = sanity_rows(text)
+    assert '<td>test RMSE of the potential, energy</td><td>reference</td><td>13 meV/atom</td>' in rows[0]
+    assert rows[0].endswith('<td>&lt;= 10 meV/atom</td><td>FLAGGED</td>')
+    assert '<td>crystal</td><td>0 of 4 P</td><td>0</td><td>ok</td>' in ''.join(rows)
+    assert any('<td>glass</td>' in row and '1 of 4 P' in row and 'FLAGGED' in row for row in rows)
+    assert any('D(Li) at 600 K' in row and '0.5 A^2/ps' in row and 'FLAGGED' in row for row in rows)
+    assert any('crystal after its 600 K diffusion run' in row and '0.900' in row and '>ok<' in row for row in rows)
+    density = next(row for row in rows if 'density change' in row)
+    assert '+11.1 % at the end' in density and '>ok<' in density
+    contacts = [row for row in rows if 'shortest contact' in row]
+    assert contacts and all('not measured' in row for row in contacts), 'a potential without training distances'

@@ -1,10 +1,11 @@
 """Analysis of structures and trajectories: plain numpy/scipy on :class:`ase.Atoms` and arrays, no AiiDA.
 
 g(r), XRD and crystallinity, the entropy fingerprint, crystalline domains and their percolation, anion speciation,
-MSD/diffusion/Arrhenius/Nernst-Einstein with uncertainties, Li displacement maps and Li displacement near ordered P,
-and the VDOS, with streaming trajectory readers.
+contacts (S around each P, shortest pairs), MSD/diffusion/Arrhenius/Nernst-Einstein with uncertainties, Li
+displacement maps and Li displacement near ordered P, and the VDOS, with streaming trajectory readers.
 """
 
+from .contacts import shortest_pairs, sulfur_per_phosphorus
 from .diffusion import (
     ArrheniusFit,
     DiffusionFit,
@@ -64,6 +65,8 @@ __all__ = (
     'pair_distribution',
     'periodic_clusters',
     'reflections',
+    'shortest_pairs',
+    'sulfur_per_phosphorus',
     'unwrapped_positions',
     'velocities',
     'vibrational_dos',

@@ -1,7 +1,8 @@
 """Report of a finished :class:`~aiida_glassceramic.workflows.glassceramic.GlassCeramicWorkChain`: one self-contained
 HTML page (``report.html``, figures embedded) and the same as markdown (``report.md`` beside its PNG files). The
-figures follow the study's order; every number comes with its uncertainty and the PK of the node that holds it; a
-study run with the ``paper`` protocol gets a table comparing it with the published numbers."""
+page opens with the sanity checks (:mod:`.sanity`); the figures follow the study's order; every number comes with its
+uncertainty and the PK of the node that holds it; a study run with the ``paper`` protocol gets a table comparing it
+with the published numbers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiida import orm
 
 from .document import Block, Figure, Heading, Table, Text, html_page, markdown
 from .figures import FIGURES
+from .sanity import sanity_table
 from .study import Study, measured, read_study, uses_protocol
 
 # The study's headline numbers (reference/paper-method.md, section 5), with the key of ours each is compared to.
@@ -31,6 +33,7 @@ def write_report(node: orm.WorkflowNode, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     study = read_study(node)
     blocks: list[Block] = [Heading(f'Glass-ceramic study {node.process_label}<{node.pk}>', 1)]
+    blocks += _sanity(study)
     blocks += _method(study)
     blocks += [Heading('Numbers'), *_potential(study), _structure_table(study), _dynamics_table(study)]
     if uses_protocol(node, 'paper'):
@@ -45,6 +48,13 @@ def write_report(node: orm.WorkflowNode, folder: str | Path) -> Path:
     page = folder / 'report.html'
     page.write_text(html_page(title, blocks))
     return page
+
+
+def _sanity(study: Study) -> list[Block]:
+    table, checks = sanity_table(study)
+    flagged = [check for check in checks if check.passed is False]
+    verdict = f'{len(flagged)} of {len(checks)} checks flagged' if flagged else f'all {len(checks)} checks passed'
+    return [Heading('Sanity'), Text(f'{verdict}: a flagged number is not physics to be trusted.'), table]
 
 
 def _method(study: Study) -> list[Block]:

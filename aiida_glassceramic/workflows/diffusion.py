@@ -14,7 +14,7 @@ from .analysis_functions import (
     compute_displacement_map,
 )
 from .lammps_base import LammpsWorkChain, check_positive, data_file_node
-from .md_functions import extract_file, temperature_label
+from .md_functions import extract_file, final_structure, temperature_label
 
 
 class DiffusionWorkChain(LammpsWorkChain):
@@ -38,6 +38,7 @@ class DiffusionWorkChain(LammpsWorkChain):
         spec.output_namespace(
             'displacement_map', valid_type=orm.ArrayData, dynamic=True, help='Li displacement map per run.'
         )
+        spec.output_namespace('structure', valid_type=orm.StructureData, dynamic=True, help='Last frame per run.')
 
     @classmethod
     def validate_parameters(cls, parameters: dict) -> str | None:
@@ -62,7 +63,8 @@ class DiffusionWorkChain(LammpsWorkChain):
             for temperature in parameters['temperatures']:
                 label = f'{key}_{temperature_label(temperature)}'
                 script = scripts.diffusion_script(parameters, temperature, self.potential_commands(), self.elements())
-                runs[label] = self.submit_run(script, files, [scripts.TRAJECTORY_DUMP], f'md_{label}')
+                retrieve = [scripts.TRAJECTORY_DUMP, scripts.FINAL_DUMP]
+                runs[label] = self.submit_run(script, files, retrieve, f'md_{label}')
         return ToContext(**runs)
 
     def analyse(self):
@@ -100,6 +102,7 @@ class DiffusionWorkChain(LammpsWorkChain):
                 )
                 self.out(f'msd.{label}', result['msd'])
                 self.out(f'trajectory.{label}', trajectory)
+                self.out(f'structure.{label}', final_structure(node.outputs.retrieved))
                 self.out(f'diffusion.{label}', result['diffusion'])
                 self.out(f'conductivity.{label}', compute_conductivity(structure, result['diffusion'], conductivity))
                 self.out(f'displacement_map.{label}', compute_displacement_map(trajectory, mapping))

@@ -108,6 +108,9 @@ class GlassCeramicWorkChain(WorkChain):
         spec.output_namespace(
             'li_order', valid_type=orm.Dict, dynamic=True, help='Li displacement near ordered vs disordered P per run.'
         )
+        spec.output_namespace(
+            'crystallinity_after', valid_type=orm.Dict, dynamic=True, help='XRD crystallinity after each diffusion run.'
+        )
         spec.output('summary', valid_type=orm.Dict, help='The headline numbers of every stage, with units.')
         spec.exit_code(401, 'ERROR_REFERENCE_DATA', message='the reference data stage failed')
         spec.exit_code(402, 'ERROR_TRAINING', message='the training stage failed')
@@ -332,6 +335,9 @@ class GlassCeramicWorkChain(WorkChain):
         for name in ('vdos', 'band_centres'):
             for key, node in self.ctx.vdos.outputs[name].items():
                 self.out(f'{name}.{key}', node)
+        xrd = orm.Dict(self.inputs.analysis['xrd'])
+        for label, structure in self.ctx.diffusion.outputs.structure.items():
+            self.out(f'crystallinity_after.{label}', compute_xrd(structure, xrd)['crystallinity'])
         self.analyse_li_order()
         return None
 

@@ -20,6 +20,9 @@ from aiida_glassceramic.workflows.lammps_base import InputValidationError
 from tests.calculations.lj_training_set import lj_training_set
 
 TINY = {
+    'stages': {'reference_data': 'demo', 'train': 'demo', 'md': 'demo'},  # the stages' seconds-scale settings
+    'reference_engine': 'tblite',
+    'supercell': [1, 2, 2],
     'reference_data': {
         'conditions': {'defects': ['pristine'], 'temperatures': [800, 1600]},
         'md': {'steps': 16, 'snapshot_fraction': 0.5},
@@ -87,6 +90,8 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
     report = write_report(node, tmp_path / 'report')
     text = report.read_text()
     assert 'Potential [PK' in text and '<td>glass</td>' in text
+    assert text.index('<h2>Sanity</h2>') < text.index('<h2>Numbers</h2>')
+    assert 0.0 <= node.outputs.crystallinity_after['crystal_T600']['crystallinity'] <= 1.0
     assert {'xrd.png', 'arrhenius.png', 'vdos.png', 'domains.png', 'displacement_and_order.png'} <= {
         p.name for p in report.parent.iterdir()
     }

@@ -18,6 +18,8 @@ from aiida_glassceramic.workflows.input_checks import InputValidationError, over
 from aiida_glassceramic.workflows.melt_quench import MeltQuenchWorkChain
 from aiida_glassceramic.workflows.reference_data import ReferenceDataInputError, ReferenceDataWorkChain
 
+TBLITE = {'reference_engine': 'tblite'}  # the demo's default is CHGNet; these tests give the tblite code
+
 
 @pytest.fixture
 def codes(tblite_code, train_code, nnp_code):
@@ -51,12 +53,12 @@ def test_overlapping_atoms_are_refused_before_submission(codes):
     crystal = orm.StructureData(ase=overlapping_beta(0.2))
     before = count_processes()
     with pytest.raises(InputValidationError, match=r'`crystal`: atoms 5 \(Li\) and 17 \(S\) are 0\.200 A apart'):
-        GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='demo')
+        GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='demo', overrides=TBLITE)
     with pytest.raises(ReferenceDataInputError, match=r'`structures\.beta`: atoms 5 \(Li\) and 17 \(S\)'):
         ReferenceDataWorkChain.get_builder_from_protocol(codes['reference'], {'beta': crystal}, protocol='demo')
 
     builder = GlassCeramicWorkChain.get_builder_from_protocol(
-        codes, orm.StructureData(ase=read_crystal('beta')), protocol='demo'
+        codes, orm.StructureData(ase=read_crystal('beta')), protocol='demo', overrides=TBLITE
     )
     builder.glass = crystal  # past the builder: the process validator refuses it
     with pytest.raises(ValueError, match='`glass`: atoms 5'):
@@ -74,20 +76,20 @@ def test_codes_by_label_and_bad_codes(codes, package_code):
     executables = {'reference': 'glassceramic-tblite', 'train': 'glassceramic-train', 'lammps': 'glassceramic-lmp'}
     unique = {key: package_code(name, label=f'{name}-{uuid.uuid4().hex[:8]}') for key, name in executables.items()}
     labels = {key: code.full_label for key, code in unique.items()}
-    builder = GlassCeramicWorkChain.get_builder_from_protocol(labels, crystal, protocol='demo')
+    builder = GlassCeramicWorkChain.get_builder_from_protocol(labels, crystal, protocol='demo', overrides=TBLITE)
     assert builder.lammps_code.pk == unique['lammps'].pk
     assert builder.train.train.code.pk == unique['train'].pk
     assert builder.reference.code.pk == unique['reference'].pk
     pks = {key: code.pk for key, code in unique.items()}
-    by_pk = GlassCeramicWorkChain.get_builder_from_protocol(pks, crystal, protocol='demo')
+    by_pk = GlassCeramicWorkChain.get_builder_from_protocol(pks, crystal, protocol='demo', overrides=TBLITE)
     assert by_pk.lammps_code.pk == pks['lammps']
 
     with pytest.raises(InputValidationError, match=re.escape('`codes.lammps`: no code `no-such-code@localhost`')):
         GlassCeramicWorkChain.get_builder_from_protocol(
-            {**codes, 'lammps': 'no-such-code@localhost'}, crystal, protocol='demo'
+            {**codes, 'lammps': 'no-such-code@localhost'}, crystal, protocol='demo', overrides=TBLITE
         )
     swapped = {**codes, 'lammps': codes['train']}
     with pytest.raises(InputValidationError, match=r'`codes\.lammps`: code .* runs `glassceramic\.train` calculations'):
-        GlassCeramicWorkChain.get_builder_from_protocol(swapped, crystal, protocol='demo')
+        GlassCeramicWorkChain.get_builder_from_protocol(swapped, crystal, protocol='demo', overrides=TBLITE)
     with pytest.raises(InputValidationError, match=r'`engine_code`: code .* runs `glassceramic\.train`'):
         ReferenceDataWorkChain.get_builder_from_protocol(codes['train'], protocol='demo')

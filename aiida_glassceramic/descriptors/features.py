@@ -369,9 +369,12 @@ class TripletAngular:
 
 
 def _integer_or_real_powers(bases: torch.Tensor, zetas: list[float]) -> list[torch.Tensor]:
-    """``bases ** zeta`` for each zeta; integer exponents by repeated squaring."""
+    """``bases ** zeta`` for each zeta; integer exponents by repeated squaring.
+
+    A base ``1 + lambda cos`` of a collinear triplet may round to just below 0; real exponents take it as 0.
+    """
     if not all(float(zeta).is_integer() for zeta in zetas):
-        return [bases**zeta for zeta in zetas]
+        return [bases.clamp_min(0.0) ** zeta for zeta in zetas]
     squares = [bases]
     largest = int(max(zetas))
     while 2 ** len(squares) <= largest:

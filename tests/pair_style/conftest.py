@@ -27,8 +27,7 @@ def test_descriptor(
     cutoff_function: str = 'cos', cutoff: float = 5.0, triplet_zeta: float = 9.0
 ) -> SymmetryFunctionParameters:
     """Every kind of function: radial, wide by moments (rs = 0 and not), narrow and wide (``triplet_zeta``, not
-    separable) by triplets. A non-integer ``triplet_zeta`` gives NaN at collinear triplets (1 + lambda cos rounds
-    below 0), so perfect crystals use an integer one."""
+    separable) by triplets."""
     return SymmetryFunctionParameters(
         elements=ELEMENTS,
         cutoff=cutoff,

@@ -65,6 +65,18 @@ def test_every_element_order(order, potential_files, tmp_path):
     assert_matches(result, reference(model, result.numbers, result.positions, result.cell))
 
 
+def test_perfect_crystal_with_a_real_zeta(tmp_path):
+    """Collinear triplets of a perfect crystal round ``1 + lambda cos`` to just below 0: a real power of it must stay
+    finite (it once gave NaN in both implementations)."""
+    model = scaled_model(test_descriptor('cos', triplet_zeta=2.5), seed=5)
+    atoms = read_crystal('beta')
+    expected = reference(model, atoms.numbers, atoms.positions, atoms.cell.array)
+    assert np.isfinite(expected['energy']) and np.all(np.isfinite(expected['forces']))
+    path = write_pair_style_file(model, tmp_path / 'potential.glassceramic')
+    result = evaluate(tmp_path, atoms, path, ELEMENTS)
+    assert_matches(result, reference(model, result.numbers, result.positions, result.cell))
+
+
 @pytest.mark.parametrize('activation', ['softplus', 'silu'])
 def test_activations_and_real_zeta(activation, tmp_path):
     model = scaled_model(test_descriptor('cos', triplet_zeta=2.5), activation=activation, seed=3)

@@ -379,7 +379,9 @@ void Model::triplets(const std::vector<Neighbour> &neighbours, const Workspace &
         if (grad && g == 0.0) continue;
         const double base = 1.0 + f.lambda * cosine;
         const bool integer = f.zeta == std::floor(f.zeta) && f.zeta <= 64;
-        const double power = integer ? int_power(base, static_cast<int>(f.zeta)) : std::pow(base, f.zeta);
+        // a collinear triplet may round its base to just below 0: real exponents take it as 0, as the torch model
+        const double power =
+            integer ? int_power(base, static_cast<int>(f.zeta)) : std::pow(std::max(base, 0.0), f.zeta);
         double exponent = (rj - f.rs) * (rj - f.rs) + (rk - f.rs) * (rk - f.rs);
         double fcs = fcj * fck;
         if (f.narrow) {
@@ -393,7 +395,7 @@ void Model::triplets(const std::vector<Neighbour> &neighbours, const Workspace &
           continue;
         }
         const double d_power = f.zeta * (integer ? int_power(base, static_cast<int>(f.zeta) - 1)
-                                                 : std::pow(base, f.zeta - 1.0));
+                                                 : std::pow(std::max(base, 0.0), f.zeta - 1.0));
         const double common = g * prefactor * gauss;
         d_cos += common * d_power * f.lambda * fcs;
         const double fc_jk = f.narrow ? fcjk : 1.0;

@@ -25,6 +25,8 @@ def results_table(workflow: orm.WorkflowNode) -> dict[str, dict]:
     table: dict[str, dict] = {}
     for attributes, label in query.iterall():
         kind, key = label.split(NAMESPACE, 1)
+        if kind not in ('crystallinity', 'diffusion'):  # `_` of LIKE matches any character: crystallinity_after__
+            continue
         row = table.setdefault(key, {})
         if kind == 'crystallinity':
             row['crystallinity'] = attributes['crystallinity']

@@ -35,10 +35,10 @@ test: $(VENV)/.installed
 	@echo '=== tests without an AiiDA profile, in two processes ==='
 	$(PY) -m pytest -m 'not aiida' -n 2 --dist loadfile --durations=15
 	@echo '=== tests on the AiiDA profile: SQLite storage + ZeroMQ broker ==='
-	$(PY) -m pytest --aiida-backend=sqlite -m aiida --durations=25
+	$(PY) -m pytest --aiida-backend=sqlite -m 'aiida and not demo' --durations=25
 	@if $(PY) -m tests.services; then \
 		echo '=== storage, daemon and remote tests again on the profile: PostgreSQL storage + RabbitMQ broker ==='; \
-		$(PY) -m pytest --aiida-backend=psql -m aiida $(SECOND_PROFILE_TESTS) --durations=25; \
+		$(PY) -m pytest --aiida-backend=psql -m 'aiida and not demo' $(SECOND_PROFILE_TESTS) --durations=25; \
 	elif [ -n "$$CI" ]; then \
 		echo 'PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) must answer in CI'; exit 1; \
 	else \

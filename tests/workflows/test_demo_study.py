@@ -21,7 +21,7 @@ SHORTER_MD = {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.demo
 @pytest.mark.xfail(
     reason='the demo potential does not keep beta crystalline at 600 K: XRD crystallinity 0.00 after its 11-ps '
     'diffusion run (P and S 2 A rms from their sites); the report flags it',

@@ -144,7 +144,7 @@ def workload(rate_per_core: float, cores: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--steps', type=int, default=20, help='MD steps of the pair styles (the driver runs a fifth)')
+    parser.add_argument('--steps', type=int, default=100, help='MD steps of the pair styles (the driver runs a fifth)')
     parser.add_argument('--repeats', type=int, default=2, help='runs of the pair style per rank count (best counts)')
     parser.add_argument('--worker', choices=sorted(POTENTIALS), help=argparse.SUPPRESS)
     parser.add_argument('--folder', type=Path, help=argparse.SUPPRESS)

@@ -114,30 +114,29 @@ def anion_units(study: Study, path: Path) -> bool:
 
 
 def xrd(study: Study, path: Path) -> bool:
-    keys = [key for key in study.keys if study.result('xrd_pattern', key) is not None]
-    if not keys:
-        return False
-    figure, ax = plt.subplots(figsize=(6.5, 0.5 * len(keys) + 3))
-    for offset, key in enumerate(keys):
-        node = study.result('xrd_pattern', key)
-        ax.plot(node.get_array('two_theta_deg'), node.get_array('intensity') + 110 * offset, lw=0.7, label=key)
-    ax.set_xlabel('2 theta (deg, Cu K-alpha)')
-    ax.set_ylabel('intensity (shifted per structure)')
-    ax.set_yticks([])
-    ax.legend(fontsize='x-small', loc='upper right')
-    return _save(figure, path)
+    labels = ('2 theta (deg, Cu K-alpha)', 'intensity (shifted per structure)')
+    return _stacked(study, path, 'xrd_pattern', ('two_theta_deg', 'intensity', 110.0), labels=labels)
 
 
 def pair_distribution(study: Study, path: Path) -> bool:
-    keys = [key for key in study.keys if study.result('pair_distribution', key) is not None]
+    labels = ('r (A)', 'g(r), shifted by 1 per structure')
+    return _stacked(study, path, 'pair_distribution', ('r_A', 'g_total', 1.0), labels=labels)
+
+
+def _stacked(study: Study, path: Path, output: str, arrays: tuple[str, str, float], *, labels: tuple[str, str]) -> bool:
+    """One curve per structure of ``output``: ``arrays`` names x and y and gives the shift between curves."""
+    keys = [key for key in study.keys if study.result(output, key) is not None]
     if not keys:
         return False
+    x_name, y_name, shift = arrays
     figure, ax = plt.subplots(figsize=(6.5, 0.4 * len(keys) + 3))
     for offset, key in enumerate(keys):
-        node = study.result('pair_distribution', key)
-        ax.plot(node.get_array('r_A'), node.get_array('g_total') + offset, lw=0.8, label=key)
-    ax.set_xlabel('r (A)')
-    ax.set_ylabel('g(r), shifted by 1 per structure')
+        node = study.result(output, key)
+        ax.plot(node.get_array(x_name), node.get_array(y_name) + shift * offset, lw=0.8, label=key)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    if shift > 1.0:
+        ax.set_yticks([])
     ax.legend(fontsize='x-small', loc='upper right')
     return _save(figure, path)
 

@@ -16,6 +16,7 @@ from ase.calculators.calculator import Calculator
 from ase.md.verlet import VelocityVerlet
 
 from aiida_glassceramic.calculations.reference_engine import ReferenceEngineCalculation, structure_set
+from aiida_glassceramic.engines.reference_runner import RESTART
 from aiida_glassceramic.structures import read_crystal
 
 OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
@@ -29,11 +30,20 @@ def run_single_points(calculation: type[ReferenceEngineCalculation], code, image
     )
 
 
-def assert_killed_md_continues(
-    calculation: type[ReferenceEngineCalculation], code, calculator: Calculator, cpu_seconds: int
-) -> dict:
-    """A run of the 16-atom gamma cell killed by a CPU-time limit continues from its restart data along the same NVE
-    path as ASE's velocity Verlet with ``calculator`` from the restart point. Returns the killed run's outputs."""
+def kill_when_restart_written(program: str) -> str:
+    """Prepend text of a job whose ``program`` is killed (SIGKILL, as by a wall-time limit) once its first restart
+    data exist: a fault on an event, never on a time budget."""
+    return (
+        f'(until [ -e {RESTART} ]; do sleep 0.02; done\n'
+        f" for pid in $(pgrep -f '{program} --input'); do\n"
+        '   [ "$(readlink /proc/$pid/cwd)" = "$PWD" ] && kill -9 $pid\n'
+        ' done) &'
+    )
+
+
+def assert_killed_md_continues(calculation: type[ReferenceEngineCalculation], code, calculator: Calculator) -> dict:
+    """A run of the 16-atom gamma cell killed once it wrote its first restart data continues from them along the same
+    NVE path as ASE's velocity Verlet with ``calculator`` from the restart point. Returns the killed run's outputs."""
     structure = orm.StructureData(ase=read_crystal('gamma'))
     md = {'thermostat': 'nve', 'temperature': 600, 'timestep': 1.0, 'steps': 100000, 'interval': 2}
     first, node = run_get_node(
@@ -41,7 +51,9 @@ def assert_killed_md_continues(
         code=code,
         structure=structure,
         parameters=orm.Dict({'task': 'md', 'md': md}),
-        metadata={'options': {**OPTIONS, 'prepend_text': f'ulimit -t {cpu_seconds}'}},
+        metadata={
+            'options': {**OPTIONS, 'prepend_text': kill_when_restart_written(Path(code.filepath_executable).name)}
+        },
     )
     assert node.exit_status == calculation.exit_codes.ERROR_MD_INCOMPLETE.status, node.exit_message
     restart = first['restart']

@@ -81,4 +81,4 @@ def test_calcjob_refuses_bad_parameters(aiida_profile, tblite_code):
 
 def test_killed_md_continues_from_positions_and_velocities(tblite_code):
     """A run killed by a CPU-time limit continues from its restart data along the same NVE path."""
-    assert_killed_md_continues(TbliteCalculation, tblite_code, TBLite(method='GFN1-xTB', verbosity=0), cpu_seconds=5)
+    assert_killed_md_continues(TbliteCalculation, tblite_code, TBLite(method='GFN1-xTB', verbosity=0))

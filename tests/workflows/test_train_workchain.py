@@ -29,7 +29,7 @@ def test_paper_protocol_is_the_study(train_code, training_set):
 
 
 def test_protocols_scale_down(train_code, training_set):
-    assert set(available_protocols()) == {'demo', 'fast', 'paper'}
+    assert set(available_protocols()) == {'demo', 'demo_study', 'fast', 'paper'}
     built = {
         name: TrainPotentialWorkChain.get_builder_from_protocol(train_code, training_set, protocol=name)
         for name in ('demo', 'fast', 'paper')

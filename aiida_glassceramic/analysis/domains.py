@@ -37,15 +37,12 @@ class Clusters:
 def periodic_clusters(positions: np.ndarray, cell: np.ndarray, cutoff: float) -> Clusters:
     """Clusters of ``positions`` (N, 3; A) bonded closer than ``cutoff`` (A) in the periodic ``cell`` (rows, A)."""
     positions = np.asarray(positions, dtype=float).reshape(-1, 3)
-    cell = np.asarray(cell, dtype=float)
     nsites = len(positions)
     if nsites == 0:
         return Clusters(np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros((0, 3), dtype=bool))
     pairs = neighbour_list(positions, cell, cutoff)
-    direct = positions[pairs.j] - positions[pairs.i]
-    shifts = np.rint(np.linalg.solve(cell.T, (pairs.vectors - direct).T).T).astype(int)
     neighbours: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nsites)]
-    for i, j, shift in zip(pairs.i.tolist(), pairs.j.tolist(), shifts, strict=True):
+    for i, j, shift in zip(pairs.i.tolist(), pairs.j.tolist(), pairs.shifts, strict=True):
         neighbours[i].append((j, shift))
     labels = np.full(nsites, -1)
     image = np.zeros((nsites, 3), dtype=int)

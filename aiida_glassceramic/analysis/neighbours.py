@@ -17,7 +17,7 @@ from .errors import AnalysisError
 
 @dataclass(frozen=True)
 class NeighbourList:
-    """Ordered pairs ``(i, j)`` within the cut-off: ``vectors[k] = r_j + image - r_i``.
+    """Ordered pairs ``(i, j)`` within the cut-off: ``vectors[k] = r_j + shifts[k] @ cell - r_i``.
 
     ``full=True`` holds each pair both ways (``(i, j)`` and ``(j, i)``); otherwise once.
     """
@@ -26,6 +26,7 @@ class NeighbourList:
     j: np.ndarray
     distances: np.ndarray
     vectors: np.ndarray
+    shifts: np.ndarray
     natoms: int
     cutoff: float
     full: bool
@@ -55,7 +56,7 @@ def neighbour_list(
     keep = distances > cutoff_min
     if not full:
         keep &= _once(i, j, shifts)
-    return NeighbourList(i[keep], j[keep], distances[keep], vectors[keep], len(positions), cutoff, full)
+    return NeighbourList(i[keep], j[keep], distances[keep], vectors[keep], shifts[keep], len(positions), cutoff, full)
 
 
 def _once(ii: np.ndarray, jj: np.ndarray, image: np.ndarray) -> np.ndarray:

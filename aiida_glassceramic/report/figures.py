@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..analysis.diffusion import BOLTZMANN_EV
+from ..descriptors.periodic import fractional_coordinates, wrap_fractional
 from ..workflows.analysis_functions import array_name
 from .study import Study
 
@@ -144,7 +145,8 @@ def _stacked(study: Study, path: Path, output: str, arrays: tuple[str, str, floa
 def _order_map(study: Study, key: str, ax, norm) -> None:
     """P atoms of the middle slab along c, projected on the ab plane and coloured by their fingerprint."""
     atoms, fingerprint = study.structures[key].get_ase(), study.result('fingerprint', key)
-    fractional = atoms.get_scaled_positions()[fingerprint.get_array('indices')]
+    indices = fingerprint.get_array('indices')
+    fractional, _ = wrap_fractional(fractional_coordinates(atoms.positions[indices], atoms.cell.array))
     slab = np.abs(fractional[:, 2] - 0.5) <= SLAB_FRACTION / 2
     values = fingerprint.get_array('averaged_kB')[slab]
     ax.scatter(fractional[slab, 0], fractional[slab, 1], c=values, cmap='coolwarm', norm=norm, s=18)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import ase
 import numpy as np
 
-from ._common import species_mask
+from ._common import check_count, species_mask
 from .errors import AnalysisError
 from .neighbours import neighbour_list
 from .unwrap import Unwrapper
@@ -77,9 +77,8 @@ def displacement_by_order(
     :param reach: largest distance (A) searched for the nearest site.
     """
     sites, ordered = np.asarray(sites, dtype=float).reshape(-1, 3), np.asarray(ordered, dtype=bool)
-    stride = window if stride is None else stride
-    if window < 1 or stride < 1:
-        raise AnalysisError(f'window `{window}`, stride `{stride}`: need positive numbers of frames')
+    window = check_count('window', window)
+    stride = window if stride is None else check_count('stride', stride)
     if ordered.shape != (len(sites),) or len(sites) == 0:
         raise AnalysisError(f'ordered: {ordered.shape} flags for {len(sites)} sites; need one per site')
     history: deque = deque(maxlen=window + 1)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from aiida.cmdline.params.types import LabelStringType
 
 BIN = Path(sys.executable).parent
 DAEMON_TIMEOUT = 120  # seconds for a daemon start or stop: workers finish their current step first
@@ -18,6 +19,8 @@ CODES = {
     'glassceramic-chgnet': ('glassceramic.chgnet', 'universal-potential reference engine (CHGNet, trained on PBE)'),
 }
 EMBEDDED_ENGINES = {'tblite': 'glassceramic-tblite', 'chgnet': 'glassceramic-chgnet'}  # engine -> code on localhost
+STUDY = 'GlassCeramicWorkChain'
+PROFILE_NAME = LabelStringType()  # the names `verdi profile` accepts: letters, digits, `_`, `-`, `.`
 
 
 @click.group()
@@ -26,7 +29,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option('--profile', 'profile_name', default='glassceramic', show_default=True, help='Name of the profile.')
+@click.option(
+    '--profile',
+    'profile_name',
+    type=PROFILE_NAME,
+    default='glassceramic',
+    show_default=True,
+    help='Name of the profile.',
+)
 @click.option('--postgres', is_flag=True, help='PostgreSQL storage and RabbitMQ instead of SQLite and ZeroMQ.')
 def setup(profile_name: str, postgres: bool) -> None:
     """Create the profile, the localhost computer and the codes if missing (safe to run again)."""
@@ -45,7 +55,9 @@ def ensure_profile(name: str, postgres: bool):
     if name not in get_config(create=True).profile_names:
         command = [str(BIN / 'verdi'), 'presto', '--profile-name', name]
         command += ['--use-postgres'] if postgres else ['--use-zeromq']
-        subprocess.run(command, check=True)
+        status = subprocess.run(command, check=False).returncode
+        if status != 0:
+            raise click.ClickException(f'`{" ".join(command)}` failed (exit status {status}); see its message above')
         from aiida.manage.configuration import reset_config
 
         reset_config()
@@ -95,11 +107,24 @@ def ensure_code(label: str, computer):
         return code.store()
 
 
+OVERWRITE = click.option('--overwrite', is_flag=True, help='Replace files that exist already.')
+
+
 @main.command()
-@click.option('--profile', 'profile_name', default='glassceramic', show_default=True, help='Profile (made if missing).')
+@click.option(
+    '--profile',
+    'profile_name',
+    type=PROFILE_NAME,
+    default='glassceramic',
+    show_default=True,
+    help='Profile (made if missing).',
+)
 @click.option('--protocol', default='demo', show_default=True, type=click.Choice(['demo', 'fast', 'paper']))
 @click.option('--output', type=click.Path(path_type=Path), default=None, help='Report folder [report-<PK>].')
-@click.option('--timeout', default=3600, show_default=True, help='Seconds to wait for the workflow.')
+@OVERWRITE
+@click.option(
+    '--timeout', type=click.IntRange(min=1), default=3600, show_default=True, help='Seconds to wait for the workflow.'
+)
 @click.option(
     '--reference-engine',
     type=click.Choice(sorted(EMBEDDED_ENGINES)),
@@ -116,6 +141,7 @@ def demo(
     profile_name: str,
     protocol: str,
     output: Path | None,
+    overwrite: bool,
     timeout: int,
     reference_engine: str | None,
     caching: bool | None,
@@ -130,6 +156,8 @@ def demo(
     from .structures import read_crystal
     from .workflows.glassceramic import GlassCeramicWorkChain
 
+    if output is not None:
+        check_report_folder(output, overwrite)
     profile = ensure_profile(profile_name, postgres=False)
     if caching is not None:
         set_caching(profile, caching)
@@ -162,8 +190,7 @@ def demo(
         f'{time.monotonic() - started:.0f} s from submission to the end; '
         f'{len(calculations)} calculations, {cached} of them taken from the cache'
     )
-    report_path = _write_report(node, output)
-    click.echo(f'report: {report_path}')
+    click.echo(f'report: {write_report_folder(node, output or Path(f"report-{node.pk}"), overwrite)}')
 
 
 def set_caching(profile, enabled: bool) -> None:
@@ -187,12 +214,14 @@ def set_caching(profile, enabled: bool) -> None:
 @click.argument('pk', type=int)
 @click.option('--profile', 'profile_name', default=None, help='Profile [default profile].')
 @click.option('--output', type=click.Path(path_type=Path), default=None, help='Report folder [report-<PK>].')
-def report(pk: int, profile_name: str | None, output: Path | None) -> None:
+@OVERWRITE
+def report(pk: int, profile_name: str | None, output: Path | None, overwrite: bool) -> None:
     """Write the plots and the summary of a finished GlassCeramicWorkChain."""
-    from aiida import load_profile, orm
-
-    load_profile(profile_name, allow_switch=True)
-    click.echo(f'report: {_write_report(orm.load_node(pk), output)}')
+    output = output or Path(f'report-{pk}')
+    check_report_folder(output, overwrite)
+    use_profile(profile_name)
+    node = load_study(pk)
+    click.echo(f'report: {write_report_folder(node, output, overwrite)}')
 
 
 @main.group()
@@ -212,18 +241,94 @@ def potential() -> None:
     show_default=True,
     help='torch: the model file (potentials.io.load_potential); lammps: the file of pair_style glassceramic.',
 )
-def potential_export(pk: int, path: Path, profile_name: str | None, file_format: str) -> None:
+@OVERWRITE
+def potential_export(pk: int, path: Path, profile_name: str | None, file_format: str, overwrite: bool) -> None:
     """Write the potential node PK to PATH as its model file or as the file of LAMMPS' pair_style glassceramic."""
-    from aiida import load_profile, orm
-
     from .data import NNPotentialData
+    from .potentials.pair_style_file import PAIR_STYLE_FILENAME
 
-    load_profile(profile_name, allow_switch=True)
-    node = orm.load_node(pk)
+    use_profile(profile_name)
+    node = load_pk(pk)
     if not isinstance(node, NNPotentialData):
-        raise click.BadParameter(f'node {pk} is a {type(node).__name__}, not a potential', param_hint='PK')
-    written = node.export_pair_style(path) if file_format == 'lammps' else node.export(path)
+        raise click.BadParameter(
+            f'node {pk} ({type(node).__name__}) is not a potential; give the PK of an NNPotentialData '
+            '(e.g. the `potential` output of a training)',
+            param_hint='PK',
+        )
+    if path.is_dir():
+        path = path / (PAIR_STYLE_FILENAME if file_format == 'lammps' else node.filename)
+    if not path.parent.is_dir():
+        raise click.BadParameter(f'`{path}`: folder `{path.parent}` does not exist; create it first', param_hint='PATH')
+    if path.exists() and not overwrite:
+        raise click.BadParameter(f'`{path}` exists already; give another path or add --overwrite', param_hint='PATH')
+    try:
+        written = node.export_pair_style(path) if file_format == 'lammps' else node.export(path)
+    except OSError as error:
+        raise click.ClickException(f'cannot write `{path}`: {error.strerror or error}') from None
     click.echo(f'written: {written}')
+
+
+def use_profile(name: str | None) -> None:
+    """Load the profile ``name`` (None: the default one); a missing one is a user error naming --profile."""
+    from aiida import load_profile
+    from aiida.common.exceptions import ConfigurationError
+
+    try:
+        load_profile(name, allow_switch=True)
+    except ConfigurationError as error:
+        hint = 'give one of `verdi profile list` or create it with `aiida-glassceramic setup --profile NAME`'
+        raise click.BadParameter(f'{error}; {hint}', param_hint='--profile') from None
+
+
+def load_pk(pk: int):
+    """The node ``pk`` of the loaded profile; a missing one is a user error naming PK."""
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    try:
+        return orm.load_node(pk)
+    except NotExistent:
+        raise click.BadParameter(f'no node with PK {pk} in this profile', param_hint='PK') from None
+
+
+def load_study(pk: int):
+    """The node ``pk`` if it is a GlassCeramicWorkChain that finished ok; otherwise a user error naming PK."""
+    from aiida import orm
+
+    node = load_pk(pk)
+    if not isinstance(node, orm.WorkChainNode) or node.process_label != STUDY:
+        kind = node.process_label if isinstance(node, orm.ProcessNode) else type(node).__name__
+        raise click.BadParameter(
+            f'node {pk} ({kind}) is not a {STUDY}; give the PK of a study (see verdi process list -a)',
+            param_hint='PK',
+        )
+    if not node.is_terminated:
+        raise click.BadParameter(
+            f'{STUDY}<{pk}> is {node.process_state.value}; wait until it has finished (verdi process status {pk})',
+            param_hint='PK',
+        )
+    if not node.is_finished_ok:
+        ending = f'exit status {node.exit_status}' if node.is_finished else node.process_state.value
+        raise click.BadParameter(
+            f'{STUDY}<{pk}> did not finish ok ({ending}); a report needs a finished study '
+            f'(see why: verdi process report {pk})',
+            param_hint='PK',
+        )
+    return node
+
+
+def check_report_folder(folder: Path, overwrite: bool) -> None:
+    """Refuse a report folder in a missing folder, one that is a file, or one with files unless ``overwrite``."""
+    if not folder.absolute().parent.is_dir():
+        raise click.BadParameter(
+            f'`{folder}`: folder `{folder.parent}` does not exist; create it first', param_hint='--output'
+        )
+    if folder.exists() and not folder.is_dir():
+        raise click.BadParameter(f'`{folder}` is a file; give a folder', param_hint='--output')
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise click.BadParameter(
+            f'`{folder}` holds files already; give another folder or add --overwrite', param_hint='--output'
+        )
 
 
 def start_daemon(workers: int = 2) -> None:
@@ -263,7 +368,17 @@ def _active(node) -> list[tuple[str, str]]:
     ]
 
 
-def _write_report(node, output: Path | None) -> Path:
+def write_report_folder(node, folder: Path, overwrite: bool) -> Path:
+    """Write the report into a scratch folder beside ``folder`` and move its files there once all are written, so
+    that a failure leaves no half-made report; returns the path of the HTML page."""
+    import tempfile
+
     from .report import write_report
 
-    return write_report(node, output or Path(f'report-{node.pk}'))
+    check_report_folder(folder, overwrite)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f'.{folder.name}-') as scratch:
+        page = write_report(node, scratch)
+        folder.mkdir(exist_ok=True)
+        for path in Path(scratch).iterdir():
+            path.replace(folder / path.name)
+    return folder / page.name

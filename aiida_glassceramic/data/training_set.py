@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiida import orm
+from aiida.common.exceptions import ValidationError
 
-from ..potentials.dataset import TrainingSet
+from ..training_set import TrainingSet, TrainingSetError
 
 
 class TrainingSetData(orm.ArrayData):
@@ -18,12 +19,22 @@ class TrainingSetData(orm.ArrayData):
             self.set_training_set(training_set)
 
     def set_training_set(self, training_set: TrainingSet) -> None:
+        """Keep the arrays of ``training_set``, which must hold at least one structure."""
+        if not len(training_set):
+            raise TrainingSetError('training_set: holds no structure; give at least one labelled structure')
         for name, array in training_set.arrays().items():
             self.set_array(name, array)
         self.base.attributes.set('num_structures', len(training_set))
         self.base.attributes.set('num_atoms', int(training_set.natoms.sum()))
         self.base.attributes.set('species', training_set.species)
         self.base.attributes.set('has_stress', training_set.stresses is not None)
+
+    def _validate(self) -> bool:
+        """Refuse to store a node without structures."""
+        super()._validate()
+        if not self.num_structures:
+            raise ValidationError('TrainingSetData holds no structure: create it with a TrainingSet of labelled ones')
+        return True
 
     @property
     def num_structures(self) -> int:

@@ -3,7 +3,7 @@
 import numpy as np
 from ase.calculators.lj import LennardJones
 
-from aiida_glassceramic.potentials.dataset import TrainingSet
+from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.structures import read_crystal
 
 # one LJ for every pair, minimum at 2^(1/6) sigma = 2.13 A (between the P-S and Li-S bond lengths), smooth at rc

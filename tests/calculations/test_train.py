@@ -19,7 +19,7 @@ from aiida_glassceramic.calculations.train import (
     TrainCalculation,
 )
 from aiida_glassceramic.data import NNPotentialData, TrainingSetData
-from aiida_glassceramic.potentials.dataset import TrainingSet
+from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.potentials.io import load_potential
 from tests.calculations.lj_training_set import SMALL_DESCRIPTOR, lj_training_set
 

@@ -4,7 +4,7 @@ import numpy as np
 from ase.calculators.lj import LennardJones
 
 from aiida_glassceramic.data import TrainingSetData
-from aiida_glassceramic.potentials.dataset import TrainingSet
+from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.structures import read_crystal
 
 

@@ -14,14 +14,14 @@ import pytest
 from aiida import orm
 from aiida.common import AttributeDict
 
-from aiida_glassceramic.protocols import load_protocol
 from aiida_glassceramic.report import write_report
 from aiida_glassceramic.report.figures import FIGURES
 from aiida_glassceramic.structures import read_crystal
-from aiida_glassceramic.workflows.glassceramic import MD_STAGES, PROTOCOL_FILE
+from aiida_glassceramic.workflows.anneal import AnnealWorkChain
+from aiida_glassceramic.workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import section
 
-KEYS = ('crystal', 'glass', 'step_000000070000', 'step_000000100000')
+KEYS = ('crystal', 'glass', 'fs_000070000000', 'fs_000100000000')
 
 
 def stored(node):
@@ -38,8 +38,8 @@ def arrays(**values) -> orm.ArrayData:
 
 def fake_study(protocol: str) -> AttributeDict:
     """A finished study's outputs and inputs as the report reads them; only numbers, no dynamics."""
-    settings = load_protocol(PROTOCOL_FILE, protocol)
-    md = load_protocol('md.yaml', settings['stages']['md'])
+    settings = GlassCeramicWorkChain.get_protocol_inputs(protocol)
+    md = AnnealWorkChain.get_protocol_inputs(settings['stages']['md'])
     atoms = read_crystal('beta')
     phosphorus = np.flatnonzero(np.array(atoms.get_chemical_symbols()) == 'P')
     rng = np.random.default_rng(0)
@@ -57,7 +57,7 @@ def fake_study(protocol: str) -> AttributeDict:
     outputs.anneal_thermo = arrays(**thermo)
     temperatures = md['diffusion']['temperatures'][:2]
     for index, key in enumerate(KEYS):
-        if key.startswith('step'):
+        if key.startswith('fs_'):
             outputs.snapshots[key] = stored(orm.StructureData(ase=atoms))
         crystallinity = (0.9, 0.05, 0.1, 0.5)[index]
         outputs.crystallinity[key] = stored(orm.Dict({'crystallinity': crystallinity}))
@@ -110,7 +110,7 @@ def fake_study(protocol: str) -> AttributeDict:
     )
     inputs = AttributeDict(
         {
-            'md': orm.Dict({name: section(md, name) for name in MD_STAGES}),
+            **{name: AttributeDict({'parameters': orm.Dict(section(md, name))}) for name in MD_STAGES},
             'supercell': orm.List(settings['supercell']),
             'analysis': orm.Dict(settings['analysis']),
         }
@@ -129,7 +129,7 @@ def test_report_has_every_figure_number_and_pk(aiida_profile, tmp_path, protocol
     assert 'src="http' not in text and '<script' not in text
     glass = study.outputs.diffusion['glass']
     assert '0.269 ± 0.012 (95 %: 0.245 to 0.293) eV' in text
-    assert f'[PK {glass.pk}]' in text and f'[PK {study.outputs.domains["step_000000100000"].pk}]' in text
+    assert f'[PK {glass.pk}]' in text and f'[PK {study.outputs.domains["fs_000100000000"].pk}]' in text
     assert '300 K: 0.0071 ± 0.0009 (95 %: 0.0055 to 0.0091) S/cm' in text
     assert '1.5 ± 0.2 (95 %: 1.1 to 1.9)' in text, 'Li near ordered / disordered P with its interval'
     assert '50.0 % / 25.0 % / ab' in text, 'ordered P, largest cluster and spanning axes of the last snapshot'

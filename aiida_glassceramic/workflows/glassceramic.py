@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 
 from aiida import orm
 from aiida.engine import ToContext, WorkChain, calcfunction, if_
 
 from ..data import NNPotentialData, TrainingSetData
-from ..protocols import load_protocol, recursive_merge
+from ..protocols.mixin import ProtocolMixin
+from ..protocols.schemas.glassceramic import Analysis, GlassCeramicProtocol
+from ..protocols.schemas.md import STAGES as MD_SECTIONS
+from ..protocols.validation import validate, validate_field
 from .analysis_functions import (
     compute_domains,
     compute_entropy_fingerprint,
@@ -20,7 +24,6 @@ from .analysis_functions import (
 from .anneal import AnnealWorkChain
 from .diffusion import DiffusionWorkChain
 from .input_checks import InputValidationError, overlapping_atoms, resolve_code
-from .lammps_base import section
 from .melt_quench import MeltQuenchWorkChain
 from .reference_data import ENGINE_PLUGINS, ReferenceDataWorkChain
 from .relax import RelaxWorkChain
@@ -28,24 +31,33 @@ from .structure_functions import build_supercell
 from .train import TrainPotentialWorkChain
 from .vdos import VdosWorkChain
 
-PROTOCOL_FILE = 'glassceramic.yaml'
-CODE_PLUGINS = {
-    'reference': tuple(plugin for plugins in ENGINE_PLUGINS.values() for plugin in plugins),
-    'train': ('glassceramic.train',),
-    'lammps': ('lammps.raw',),
+MD_STAGES = {
+    'melt_quench': MeltQuenchWorkChain,
+    'anneal': AnnealWorkChain,
+    'relax': RelaxWorkChain,
+    'diffusion': DiffusionWorkChain,
+    'vdos': VdosWorkChain,
 }
-MD_STAGES = ('melt_quench', 'anneal', 'relax', 'diffusion', 'vdos')
+CODE_PLUGINS = {'train': ('glassceramic.train',), 'lammps': ('lammps.raw',)}  # and the reference engine's
+MD_EXCLUDED = ('structure', 'structures', 'potential')  # made by the study
 
 
-class GlassCeramicWorkChain(WorkChain):
+class GlassCeramicWorkChain(ProtocolMixin, WorkChain):
     """Crystal -> reference data -> trained potential -> melt-quenched glass -> NPT anneal in chunks -> relaxed
     snapshots -> g(r), XRD crystallinity, entropy fingerprint, crystalline domains and anion units of each -> Li
     diffusion (D, Arrhenius barrier, conductivity with their uncertainties, displacement maps, Li displacement near
     ordered vs disordered P) and VDOS of the crystal, the glass and the chosen snapshots.
 
-    Each stage can start from an existing node: give ``training_set`` to skip the reference data, ``potential`` to
-    skip the training as well, ``glass`` to skip the melt-quench.
+    Each stage runs with the inputs its own ``get_builder_from_protocol`` makes, exposed in a namespace of the same
+    name. Each stage can start from an existing node: give ``training_set`` to skip the reference data,
+    ``potential`` to skip the training as well, ``glass`` to skip the melt-quench.
     """
+
+    _protocol_file = 'glassceramic.yaml'
+
+    @classmethod
+    def protocol_model(cls):
+        return GlassCeramicProtocol
 
     @classmethod
     def define(cls, spec):
@@ -65,9 +77,14 @@ class GlassCeramicWorkChain(WorkChain):
         )
         spec.input('potential', valid_type=NNPotentialData, required=False, help='Skip reference data and training.')
         spec.input('glass', valid_type=orm.StructureData, required=False, help='Skip the melt-quench.')
-        spec.input('lammps_code', valid_type=orm.AbstractCode, help='The `glassceramic-lmp` LAMMPS driver.')
-        spec.input('md', valid_type=orm.Dict, help='MD settings: a protocol of md.yaml, every stage.')
-        spec.input('md_options', valid_type=orm.Dict, help='Metadata options of the LAMMPS calculations.')
+        for name, process in MD_STAGES.items():
+            required = name != 'melt_quench'
+            spec.expose_inputs(
+                process,
+                namespace=name,
+                exclude=MD_EXCLUDED,
+                namespace_options={'required': required, 'populate_defaults': required, 'help': f'The {name} stage.'},
+            )
         spec.input('supercell', valid_type=orm.List, help='Repeats of the crystal for the MD cell, e.g. [6, 6, 5].')
         spec.input('analysis', valid_type=orm.Dict, help='Settings of the structure analyses.')
         spec.input(
@@ -121,98 +138,101 @@ class GlassCeramicWorkChain(WorkChain):
 
     @classmethod
     def validate_inputs(cls, inputs, _=None) -> str | None:
-        """Every stage needs either its inputs or the node it would produce; no structure has overlapping atoms."""
-        for name in ('crystal', 'glass'):
-            if name in inputs and (message := overlapping_atoms(inputs[name], name)):
-                return message
-        if 'potential' not in inputs:
-            if 'training_set' not in inputs and 'code' not in inputs.get('reference', {}):
-                return '`reference`: give the reference stage inputs, or a `training_set`, or a `potential`'
-            if 'code' not in inputs.get('train', {}).get('train', {}):
-                return '`train`: give the training stage inputs, or a `potential`'
-        if 'md' in inputs:
-            missing = [name for name in MD_STAGES if name not in inputs['md'].get_dict()]
-            if missing:
-                return f'`md`: missing the settings of {missing}; use a protocol of md.yaml'
-        if 'dynamics_snapshots' in inputs and inputs['dynamics_snapshots'].value not in ('all', 'last'):
-            return "`dynamics_snapshots`: must be 'all' or 'last'"
+        """The whole study, before anything runs: see :func:`check_study`."""
+        try:
+            check_study(inputs)
+        except InputValidationError as error:
+            return str(error)
         return None
 
     @classmethod
     def get_builder_from_protocol(
         cls,
         codes: Mapping[str, orm.AbstractCode | str | int],
-        crystal: orm.StructureData,
-        *,
+        structure: orm.StructureData,
         protocol: str | None = None,
         overrides: Mapping | None = None,
+        *,
         training_set: TrainingSetData | None = None,
         potential: NNPotentialData | None = None,
         glass: orm.StructureData | None = None,
         reference_structures: Mapping[str, orm.StructureData] | None = None,
-        reference_engine: Mapping | None = None,
-        options: Mapping | None = None,
+        options: Mapping[str, Mapping] | None = None,
     ):
-        """A builder for the whole study.
+        """A builder for the whole study on the crystal ``structure``; every input is checked before it returns.
 
-        :param codes: ``reference`` (glassceramic-tblite or VASP), ``train`` (glassceramic-train) and ``lammps``
-            (glassceramic-lmp), as code nodes, labels or PKs; only those of the stages that run are needed.
+        :param codes: ``reference`` (glassceramic-tblite, glassceramic-chgnet or VASP), ``train``
+            (glassceramic-train) and ``lammps`` (glassceramic-lmp), as code nodes, labels or PKs; only those of the
+            stages that run are needed.
         :param protocol: ``paper``, ``fast`` or ``demo``; each stage takes the protocol named in glassceramic.yaml.
-        :param overrides: merged over the settings: top-level keys of glassceramic.yaml, plus ``reference_data``,
-            ``train`` and ``md`` for the stage protocols (as their own ``overrides``).
-        :param reference_structures: crystals of the reference data by name (default: the reference protocol's,
-            the bundled Li3PS4 polymorphs).
-        :param reference_engine: keyword arguments of ``ReferenceDataWorkChain.get_builder_from_protocol`` such as
-            ``engine`` (default: the protocol's, ``vasp`` for paper and fast, ``tblite`` for demo),
-            ``potential_family``, ``max_concurrent`` and ``options``.
-        :param options: metadata options of the LAMMPS calculations, merged over the protocol's.
+        :param overrides: merged over the settings of glassceramic.yaml; its keys ``reference_data``, ``train`` and
+            ``md`` are the overrides of those stages' own protocols (e.g. ``{'md': {'anneal': {'temperature': 700}}}``).
+        :param reference_structures: crystals of the reference data by name (default: the reference protocol's).
+        :param options: metadata options by stage (``reference``, ``train``, ``lammps``), merged over the protocols'.
+        :raises InputValidationError: naming the input and the fix; nothing is stored.
         """
         overrides = dict(overrides or {})
-        stage_overrides = {name: overrides.pop(name, {}) for name in ('reference_data', 'train', 'md')}
-        settings = load_protocol(PROTOCOL_FILE, protocol, overrides)
-        stages = settings['stages']
-        if 'lammps' not in codes:
-            raise InputValidationError('`codes`: give the `lammps` code (glassceramic-lmp)')
-        codes = {key: resolve_code(code, f'codes.{key}', CODE_PLUGINS.get(key, ())) for key, code in codes.items()}
-        for name, structure in (('crystal', crystal), ('glass', glass)):
-            if structure is not None and (message := overlapping_atoms(structure, name)):
+        for key in set(overrides) - set(GlassCeramicProtocol.model_fields):
+            if section := difflib.get_close_matches(key, MD_SECTIONS, n=1, cutoff=0.7):
+                message = f'`{key}`: unknown key; the MD settings go under `md`, e.g. `md.{section[0]}`'
                 raise InputValidationError(message)
+        settings = cls.get_protocol_inputs(protocol, overrides)
+        stages, options = settings['stages'], dict(options or {})
+        unknown = sorted(set(options) - {'reference', 'train', 'lammps'})
+        if unknown:
+            raise InputValidationError(
+                f'`options.{unknown[0]}`: unknown stage; give options of reference, train, lammps'
+            )
+        needed = ['lammps'] + (['train'] if potential is None else [])
+        needed += ['reference'] if potential is None and training_set is None else []
+        for key in needed:
+            if key not in codes:
+                raise InputValidationError(f'`codes`: give the `{key}` code, or the node its stage would make')
+        plugins = {**CODE_PLUGINS, 'reference': ENGINE_PLUGINS[settings['reference_engine']]}
+        codes = {key: resolve_code(codes[key], f'codes.{key}', plugins[key]) for key in needed}
         builder = cls.get_builder()
-        builder.crystal = crystal
-        builder.lammps_code = codes['lammps']
-        md = load_protocol('md.yaml', stages['md'], stage_overrides['md'])
-        builder.md = orm.Dict({name: section(md, name) for name in MD_STAGES})
-        builder.md_options = orm.Dict(recursive_merge(md.get('common', {}).get('options', {}), options or {}))
+        builder.crystal = structure
         builder.supercell = orm.List(settings['supercell'])
         builder.analysis = orm.Dict(settings['analysis'])
         builder.dynamics_snapshots = orm.Str(settings['dynamics_snapshots'])
         for name, node in (('training_set', training_set), ('potential', potential), ('glass', glass)):
             if node is not None:
                 builder[name] = node
-        if potential is None and training_set is None:
-            if 'reference' not in codes:
-                raise InputValidationError('`codes`: give the `reference` code, or a training set or a potential')
-            reference = ReferenceDataWorkChain.get_builder_from_protocol(
-                codes['reference'],
-                structures=reference_structures,
-                protocol=stages['reference_data'],
-                overrides=stage_overrides['reference_data'],
-                **{'engine': settings['reference_engine'], **(reference_engine or {})},
+        for name, process in MD_STAGES.items():
+            if name == 'melt_quench' and glass is not None:
+                continue
+            stage = _stage_inputs(
+                'md',
+                process.get_builder_from_protocol,
+                codes['lammps'],
+                structure,
+                protocol=stages['md'],
+                overrides=settings.get('md'),
+                options=options.get('lammps'),
             )
-            builder.reference = reference._inputs(prune=True)
+            builder[name] = {key: value for key, value in stage.items() if key not in MD_EXCLUDED}
+        if potential is None and training_set is None:
+            builder.reference = _stage_inputs(
+                'reference_data',
+                ReferenceDataWorkChain.get_builder_from_protocol,
+                codes['reference'],
+                reference_structures,
+                protocol=stages['reference_data'],
+                overrides=settings.get('reference_data'),
+                engine=settings['reference_engine'],
+                options=options.get('reference'),
+            )
         if potential is None:
-            if 'train' not in codes:
-                raise InputValidationError('`codes`: give the `train` code, or a potential')
-            train = load_protocol('train.yaml', stages['train'], stage_overrides['train'])
-            builder.train = {
-                'max_iterations': orm.Int(train['max_iterations']),
-                'clean_workdir': orm.Bool(train['clean_workdir']),
-                'train': {
-                    'code': codes['train'],
-                    'parameters': orm.Dict(train['train']['parameters']),
-                    'metadata': train['train']['metadata'],
-                },
-            }
+            builder.train = _stage_inputs(
+                'train',
+                TrainPotentialWorkChain.get_builder_from_protocol,
+                codes['train'],
+                None,
+                protocol=stages['train'],
+                overrides=settings.get('train'),
+                options=options.get('train'),
+            )
+        check_study(builder._inputs(prune=True))
         return builder
 
     # -- stages ------------------------------------------------------------------------------------------------
@@ -259,8 +279,8 @@ class GlassCeramicWorkChain(WorkChain):
         return self.ctx.glass is None
 
     def run_melt_quench(self):
-        builder = self._md_builder(MeltQuenchWorkChain, 'melt_quench', structure=self.ctx.crystal_supercell)
-        return ToContext(melt_quench=self.submit(builder))
+        inputs = self._md_builder(MeltQuenchWorkChain, 'melt_quench', structure=self.ctx.crystal_supercell)
+        return ToContext(melt_quench=self.submit(MeltQuenchWorkChain, **inputs))
 
     def inspect_melt_quench(self):
         if not self.ctx.melt_quench.is_finished_ok:
@@ -271,7 +291,8 @@ class GlassCeramicWorkChain(WorkChain):
 
     def run_anneal(self):
         self.out('glass', self.ctx.glass)
-        return ToContext(anneal=self.submit(self._md_builder(AnnealWorkChain, 'anneal', structure=self.ctx.glass)))
+        inputs = self._md_builder(AnnealWorkChain, 'anneal', structure=self.ctx.glass)
+        return ToContext(anneal=self.submit(AnnealWorkChain, **inputs))
 
     def inspect_anneal(self):
         if not self.ctx.anneal.is_finished_ok:
@@ -281,7 +302,8 @@ class GlassCeramicWorkChain(WorkChain):
 
     def run_relax(self):
         snapshots = dict(self.ctx.anneal.outputs.snapshots)
-        return ToContext(relax=self.submit(self._md_builder(RelaxWorkChain, 'relax', structures=snapshots)))
+        inputs = self._md_builder(RelaxWorkChain, 'relax', structures=snapshots)
+        return ToContext(relax=self.submit(RelaxWorkChain, **inputs))
 
     def inspect_relax(self):
         if not self.ctx.relax.is_finished_ok:
@@ -322,7 +344,9 @@ class GlassCeramicWorkChain(WorkChain):
         structures = {'crystal': self.ctx.crystal_supercell, 'glass': self.ctx.glass, **chosen}
         diffusion = self._md_builder(DiffusionWorkChain, 'diffusion', structures=structures)
         vdos = self._md_builder(VdosWorkChain, 'vdos', structures=structures)
-        return ToContext(diffusion=self.submit(diffusion), vdos=self.submit(vdos))
+        return ToContext(
+            diffusion=self.submit(DiffusionWorkChain, **diffusion), vdos=self.submit(VdosWorkChain, **vdos)
+        )
 
     def inspect_dynamics(self):
         if not (self.ctx.diffusion.is_finished_ok and self.ctx.vdos.is_finished_ok):
@@ -343,7 +367,7 @@ class GlassCeramicWorkChain(WorkChain):
 
     def analyse_li_order(self):
         """Li displacement near ordered vs disordered P for every diffusion run, windows as the displacement map."""
-        diffusion = self.inputs.md['diffusion']
+        diffusion = self.inputs.diffusion.parameters
         parameters = orm.Dict(
             {
                 'window_frames': round(diffusion['displacement_window_ps'] / diffusion['dump_interval_ps']),
@@ -376,15 +400,73 @@ class GlassCeramicWorkChain(WorkChain):
             nodes['metrics'] = self.ctx.training.outputs.metrics
         self.out('summary', summarise(index=orm.Dict(index), **nodes))
 
-    def _md_builder(self, process, stage: str, **structures):
-        builder = process.get_builder()
-        builder.code = self.inputs.lammps_code
-        builder.potential = self.ctx.potential
-        builder.parameters = orm.Dict(self.inputs.md[stage])
-        builder.options = self.inputs.md_options
-        for name, value in structures.items():
-            builder[name] = value
-        return builder
+    def _md_builder(self, process, stage: str, **structures) -> dict:
+        """The inputs of an MD stage: those given in its namespace, the potential and the structures."""
+        return {**self.exposed_inputs(process, stage), 'potential': self.ctx.potential, **structures}
+
+
+def _stage_inputs(namespace: str, get_builder, *args, **kwargs) -> dict:
+    """The inputs a stage's own ``get_builder_from_protocol`` makes; its errors name the field inside ``namespace``."""
+    try:
+        return get_builder(*args, **kwargs)._inputs(prune=True)
+    except InputValidationError as error:
+        raise error.within(namespace) from None
+
+
+def check_study(inputs: Mapping) -> None:
+    """Raise :class:`InputValidationError` for a study that cannot work: structures that are not periodic or have
+    overlapping atoms, elements that the reference crystals, the training set or the potential do not cover, a stage
+    with neither its inputs nor the node it would make, and wrong settings of any stage or analysis."""
+    structures = [(name, inputs[name]) for name in ('crystal', 'glass') if name in inputs]
+    for name, structure in structures:
+        if not all(structure.pbc):
+            raise InputValidationError(
+                f'`{name}`: periodic along {list(structure.pbc)}; the MD needs a cell periodic along a, b and c'
+            )
+        if message := overlapping_atoms(structure, name):
+            raise InputValidationError(message)
+    check_composition(inputs, structures)
+    validate_field(GlassCeramicProtocol, 'supercell', inputs['supercell'].get_list())
+    validate_field(GlassCeramicProtocol, 'dynamics_snapshots', inputs.get('dynamics_snapshots', orm.Str('last')).value)
+    validate(Analysis, inputs['analysis'].get_dict(), 'analysis')
+    if 'potential' not in inputs:
+        if 'training_set' not in inputs and 'code' not in inputs.get('reference', {}):
+            raise InputValidationError(
+                '`reference`: give the reference stage inputs, or a `training_set`, or a `potential`'
+            )
+        if 'code' not in inputs.get('train', {}).get('train', {}):
+            raise InputValidationError('`train`: give the training stage inputs, or a `potential`')
+    for name, process in MD_STAGES.items():
+        if 'parameters' in inputs.get(name, {}):
+            try:
+                process.check_parameters(inputs[name]['parameters'].get_dict())
+            except InputValidationError as error:
+                raise error.within(name) from None
+        elif name != 'melt_quench' or 'glass' not in inputs:
+            raise InputValidationError(
+                f'`{name}`: give the inputs of the {name} stage (its `get_builder_from_protocol`)'
+            )
+
+
+def check_composition(inputs: Mapping, structures: list[tuple[str, orm.StructureData]]) -> None:
+    """Every element of the MD structures is known to the potential, or to the data it will be trained on."""
+    if 'potential' in inputs:
+        source, elements = 'the potential', set(inputs['potential'].elements)
+    elif 'training_set' in inputs:
+        source, elements = 'the training set', set(inputs['training_set'].species)
+    else:
+        crystals = inputs.get('reference', {}).get('structures', {})
+        source, elements = (
+            'the reference crystals',
+            {symbol for node in crystals.values() for symbol in node.get_symbols_set()},
+        )
+    for name, structure in structures:
+        missing = sorted(set(structure.get_symbols_set()) - elements)
+        if elements and missing:
+            raise InputValidationError(
+                f'`{name}` holds {missing}, which {source} (elements {sorted(elements)}) do not cover; '
+                'give a structure of those elements, or reference data, a training set or a potential that cover it'
+            )
 
 
 def _step(key: str) -> int:

@@ -9,14 +9,22 @@ from collections.abc import Iterable
 
 import numpy as np
 from aiida import orm
+from aiida.common import exceptions
 from aiida.common.exceptions import MultipleObjectsError, NotExistent
 from ase.neighborlist import neighbor_list
 
 MIN_SEPARATION_A = 0.5  # no bond is shorter than H2's 0.74 A: atoms closer than this overlap
 
 
-class InputValidationError(ValueError):
+class InputValidationError(ValueError, exceptions.InputValidationError):
     """A workflow input is invalid; the message names the input and the fix."""
+
+    def within(self, namespace: str) -> InputValidationError:
+        """The same error for the input inside ``namespace``: `field` becomes `namespace.field`."""
+        message = str(self)
+        if message.startswith('`'):
+            return InputValidationError(f'`{namespace}.{message[1:]}')
+        return InputValidationError(f'`{namespace}`: {message}')
 
 
 def resolve_code(value: orm.AbstractCode | str | int, name: str, plugins: Iterable[str] = ()) -> orm.AbstractCode:

@@ -6,30 +6,20 @@ from collections.abc import Mapping, Sequence
 
 from aiida import orm
 from aiida.common import AttributeDict
-from aiida.common.exceptions import InputValidationError
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
-from .. import protocols
 from ..calculations.train import TrainCalculation
 from ..data.training_set import TrainingSetData
-
-PROTOCOL_FILE = 'train.yaml'
-
-
-def load_protocol(protocol: str | None = None, overrides: Mapping | None = None) -> dict:
-    """The inputs of a train.yaml ``protocol`` (default: its ``default_protocol``) with ``overrides`` merged in."""
-    return protocols.load_protocol(PROTOCOL_FILE, protocol, overrides, error=InputValidationError)
+from ..protocols import recursive_merge
+from ..protocols.mixin import ProtocolMixin
+from ..protocols.schemas.train import protocol_model
 
 
-def available_protocols() -> dict[str, str]:
-    """Protocol names of train.yaml and their descriptions."""
-    return protocols.available_protocols(PROTOCOL_FILE)
-
-
-class TrainPotentialWorkChain(BaseRestartWorkChain):
+class TrainPotentialWorkChain(ProtocolMixin, BaseRestartWorkChain):
     """Run :class:`TrainCalculation` until it succeeds; on divergence halve the learning rate once and restart."""
 
     _process_class = TrainCalculation
+    _protocol_file = 'train.yaml'
 
     @classmethod
     def define(cls, spec):
@@ -48,27 +38,37 @@ class TrainPotentialWorkChain(BaseRestartWorkChain):
         )
 
     @classmethod
+    def protocol_model(cls):
+        return protocol_model()
+
+    @classmethod
     def get_builder_from_protocol(
         cls,
         code: orm.AbstractCode,
-        training_sets: TrainingSetData | Sequence[TrainingSetData] | Mapping[str, TrainingSetData],
+        training_sets: TrainingSetData | Sequence[TrainingSetData] | Mapping[str, TrainingSetData] | None,
         protocol: str | None = None,
         overrides: Mapping | None = None,
+        *,
+        options: Mapping | None = None,
     ):
         """A builder with the hyper-parameters of ``protocol``: ``demo``, ``fast`` or ``paper`` (see train.yaml).
 
-        :param training_sets: one set, a list (labelled ``set_00``, ``set_01``, ...) or a mapping label -> set.
+        :param training_sets: one set, a list (labelled ``set_00``, ``set_01``, ...) or a mapping label -> set;
+            None: given later (by the study, from its reference data).
         :param overrides: nested inputs merged over the protocol, e.g. ``{'train': {'parameters': {'epochs': 5}}}``.
+        :param options: metadata options of the training calculation, merged over the protocol's.
+        :raises InputValidationError: naming the input and the fix.
         """
-        inputs = load_protocol(protocol, overrides)
+        inputs = cls.get_protocol_inputs(protocol, overrides)
         builder = cls.get_builder()
         builder.max_iterations = orm.Int(inputs['max_iterations'])
         builder.clean_workdir = orm.Bool(inputs['clean_workdir'])
         train = inputs['train']
         builder.train.code = code
         builder.train.parameters = orm.Dict(train['parameters'])
-        builder.train.metadata.options = train['metadata']['options']
-        builder.train.training_sets = _label_sets(training_sets)
+        builder.train.metadata.options = recursive_merge(train['metadata']['options'], options or {})
+        if training_sets is not None:
+            builder.train.training_sets = _label_sets(training_sets)
         if train.get('max_test_rmse'):
             builder.train.max_test_rmse = orm.Dict(train['max_test_rmse'])
         return builder

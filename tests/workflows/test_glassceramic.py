@@ -4,6 +4,7 @@ potential -> analysis. Every number checked here comes out of those real runs.""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from aiida import orm
@@ -15,7 +16,7 @@ from aiida_glassceramic.data import TrainingSetData
 from aiida_glassceramic.provenance import potential_behind, results_table, training_origin
 from aiida_glassceramic.report import write_report
 from aiida_glassceramic.structures import read_crystal
-from aiida_glassceramic.workflows.glassceramic import GlassCeramicWorkChain
+from aiida_glassceramic.workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import InputValidationError
 from tests.calculations.lj_training_set import lj_training_set
 
@@ -49,6 +50,8 @@ TINY = {
     },
 }
 
+TBLITE_STUDY = {'reference_engine': 'tblite', 'stages': {'reference_data': 'demo', 'train': 'demo', 'md': 'demo'}}
+
 
 @pytest.fixture
 def codes(tblite_code, train_code, nnp_code):
@@ -61,6 +64,11 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
     builder = GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='demo', overrides=TINY)
     node = submit_and_await(builder, timeout=1200)
     assert node.is_finished_ok, node.exit_message
+    for stage, process in MD_STAGES.items():  # each stage ran with the inputs of its namespace, settings intact
+        (child,) = [child for child in node.called if child.process_class is process]
+        assert child.inputs.parameters.get_dict() == node.inputs[stage].parameters.get_dict()
+        assert child.inputs.options.get_dict() == node.inputs[stage].options.get_dict()
+        assert child.inputs.max_iterations.value == node.inputs[stage].max_iterations.value
 
     summary = node.outputs.summary.get_dict()
     rmse = summary['potential']['rmse_energy_test_meV_per_atom']
@@ -129,7 +137,7 @@ def test_every_stage_needs_its_inputs(codes, aiida_profile):
         GlassCeramicWorkChain.get_builder_from_protocol(
             {'train': codes['train'], 'lammps': codes['lammps']}, crystal, protocol='demo'
         )
-    with pytest.raises(InputValidationError, match=r'`engine_code`: .* runs `glassceramic\.tblite` .*vasp\.vasp'):
+    with pytest.raises(InputValidationError, match=r'`codes\.reference`: .* runs `glassceramic\.tblite` .*vasp\.vasp'):
         GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, protocol='paper')  # paper: VASP
 
     training_set = TrainingSetData(lj_training_set(4, seed=0))
@@ -140,8 +148,8 @@ def test_every_stage_needs_its_inputs(codes, aiida_profile):
     assert builder.train.train.parameters['hidden'] == [10, 10]
     assert builder.train.train.parameters['cutoff'] == 7.0
     assert builder.supercell.get_list() == [6, 6, 5]
-    assert builder.md['anneal']['total_ps'] == 100000.0
-    assert builder.md['melt_quench']['t_melt'] == 1500.0
+    assert builder.anneal.parameters['total_ps'] == 100000.0
+    assert builder.melt_quench.parameters['t_melt'] == 1500.0
     assert builder.analysis['fingerprint'] == {
         'species': 'P',
         'cutoff_A': 10.0,
@@ -150,3 +158,54 @@ def test_every_stage_needs_its_inputs(codes, aiida_profile):
         'sublattice': True,
     }
     assert builder.analysis['xrd']['wavelength_A'] == pytest.approx(1.54184)
+
+
+def test_every_stage_setting_reaches_its_stage(codes, aiida_profile):
+    """A setting given to the whole study lands in the inputs of the stage it belongs to, exactly as the stage's own
+    builder puts it there."""
+    overrides = {
+        **TBLITE_STUDY,
+        'reference_data': {'static': {'max_concurrent': 3}, 'md': {'steps': 24}},
+        'train': {'max_iterations': 5, 'train': {'max_test_rmse': {'energy_meV_per_atom': 20.0}}},
+        'md': {'common': {'max_iterations': 7, 'seed': 11}, 'anneal': {'temperature': 700.0}},
+    }
+    options = {'lammps': {'max_wallclock_seconds': 1234}, 'train': {'max_wallclock_seconds': 99}}
+    crystal = orm.StructureData(ase=read_crystal('beta'))
+    builder = GlassCeramicWorkChain.get_builder_from_protocol(
+        codes, crystal, protocol='demo', overrides=overrides, options=options
+    )
+    assert builder.reference.parameters['static']['max_concurrent'] == 3
+    assert builder.reference.parameters['md']['steps'] == 24
+    assert builder.train.max_iterations.value == 5
+    assert builder.train.train.max_test_rmse.get_dict() == {'energy_meV_per_atom': 20.0}
+    assert builder.train.train.metadata.options.max_wallclock_seconds == 99
+    assert builder.anneal.parameters['temperature'] == 700.0
+    for stage in ('melt_quench', 'anneal', 'relax', 'diffusion', 'vdos'):
+        alone = MD_STAGES[stage].get_builder_from_protocol(
+            codes['lammps'], crystal, 'demo', overrides['md'], options=options['lammps']
+        )
+        assert builder[stage].max_iterations.value == 7
+        assert builder[stage].parameters.get_dict() == alone.parameters.get_dict()
+        assert builder[stage].options.get_dict() == alone.options.get_dict()
+        assert builder[stage].options['max_wallclock_seconds'] == 1234
+        assert builder[stage].parameters['seed'] == 11
+
+
+@pytest.mark.parametrize(
+    ('overrides', 'message'),
+    [
+        ({'aneal': {'temperature': 700.0}}, '`aneal`: unknown key; the MD settings go under `md`, e.g. `md.anneal`'),
+        ({'md': {'anneal': {'temprature': 700.0}}}, '`md.anneal.temprature`: unknown key; did you mean `temperature`?'),
+        ({'md': {'anneal': {'chunk_ps': 0}}}, '`md.anneal.chunk_ps` = 0: Input should be greater than 0'),
+        ({'md': {'diffusion': {'temperatures': [-300.0]}}}, '`md.diffusion.temperatures.0` = -300.0'),
+        ({'md': {'anneal': {'snapshot_start_ps': 5.0}}}, '`md.anneal`: snapshots from 5.0 ps'),
+        ({'train': {'train': {'parameters': {'epoch': 3}}}}, '`train.train.parameters.epoch`: unknown key'),
+        ({'reference_data': {'conditions': {'temperatures': []}}}, '`reference_data.conditions.temperatures`'),
+    ],
+)
+def test_study_overrides_are_checked_before_anything_is_stored(codes, aiida_profile, overrides, message):
+    crystal = orm.StructureData(ase=read_crystal('beta'))
+    before = orm.QueryBuilder().append(orm.Node).count()
+    with pytest.raises(InputValidationError, match=re.escape(message)):
+        GlassCeramicWorkChain.get_builder_from_protocol(codes, crystal, 'demo', {**TBLITE_STUDY, **overrides})
+    assert orm.QueryBuilder().append(orm.Node).count() == before

@@ -67,7 +67,7 @@ def test_overlapping_atoms_are_refused_before_submission(codes):
     for workflow in (MeltQuenchWorkChain, AnnealWorkChain, DiffusionWorkChain):
         name = 'structures.structure' if workflow is DiffusionWorkChain else 'structure'
         with pytest.raises(InputValidationError, match=re.escape(f'`{name}`: atoms 5 (Li) and 17 (S)')):
-            workflow.get_builder_from_protocol(codes['lammps'], crystal, classical, protocol='demo')
+            workflow.get_builder_from_protocol(codes['lammps'], crystal, protocol='demo', potential=classical)
     assert count_processes() == before
 
 
@@ -77,12 +77,12 @@ def test_codes_by_label_and_bad_codes(codes, package_code):
     unique = {key: package_code(name, label=f'{name}-{uuid.uuid4().hex[:8]}') for key, name in executables.items()}
     labels = {key: code.full_label for key, code in unique.items()}
     builder = GlassCeramicWorkChain.get_builder_from_protocol(labels, crystal, protocol='demo', overrides=TBLITE)
-    assert builder.lammps_code.pk == unique['lammps'].pk
+    assert builder.anneal.code.pk == unique['lammps'].pk
     assert builder.train.train.code.pk == unique['train'].pk
     assert builder.reference.code.pk == unique['reference'].pk
     pks = {key: code.pk for key, code in unique.items()}
     by_pk = GlassCeramicWorkChain.get_builder_from_protocol(pks, crystal, protocol='demo', overrides=TBLITE)
-    assert by_pk.lammps_code.pk == pks['lammps']
+    assert by_pk.anneal.code.pk == pks['lammps']
 
     with pytest.raises(InputValidationError, match=re.escape('`codes.lammps`: no code `no-such-code@localhost`')):
         GlassCeramicWorkChain.get_builder_from_protocol(
@@ -91,5 +91,5 @@ def test_codes_by_label_and_bad_codes(codes, package_code):
     swapped = {**codes, 'lammps': codes['train']}
     with pytest.raises(InputValidationError, match=r'`codes\.lammps`: code .* runs `glassceramic\.train` calculations'):
         GlassCeramicWorkChain.get_builder_from_protocol(swapped, crystal, protocol='demo', overrides=TBLITE)
-    with pytest.raises(InputValidationError, match=r'`engine_code`: code .* runs `glassceramic\.train`'):
+    with pytest.raises(InputValidationError, match=r'`code`: code .* runs `glassceramic\.train`'):
         ReferenceDataWorkChain.get_builder_from_protocol(codes['train'], protocol='demo')

@@ -35,6 +35,7 @@ EXECUTABLES = (
     'ssh',
     'ssh-keygen',
 )
+FINISHED_JOB_RECORD_S = 3600  # slurmctld keeps a finished job's state and folder this long (SLURM's MinJobAge)
 INSTALL_HINT = 'install them as root with `bash tests/install_system_packages.sh`'
 
 
@@ -147,6 +148,15 @@ class LocalCluster:
         state = self.slurm('squeue', '-h', '-j', job_id, '-o', '%T', check=False).strip()
         return state or None
 
+    def job_record(self, job_id: str) -> tuple[str, str] | None:
+        """SLURM's own record of a job, finished ones included: its state (``COMPLETED``, ``CANCELLED``, ...) and
+        working directory, or None when SLURM knows no such job."""
+        record = self.slurm('squeue', '-h', '-t', 'all', '-j', job_id, '-o', '%T|%Z', check=False).strip()
+        if not record:
+            return None
+        state, workdir = record.split('|', 1)
+        return state, workdir
+
     def ssh_command(self, *command: str) -> list[str]:
         """An ``ssh`` command line that runs ``command`` on the cluster, failing at once if the key is refused."""
         return [
@@ -243,6 +253,7 @@ class LocalCluster:
                     'MpiDefault=none',
                     'ReturnToService=2',
                     'KillWait=2',
+                    f'MinJobAge={FINISHED_JOB_RECORD_S}',
                     f'{node_line} NodeAddr=127.0.0.1',
                     'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
                     '',

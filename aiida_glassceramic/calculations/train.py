@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
+from collections.abc import Mapping
 
 import numpy as np
 from aiida import orm
@@ -13,79 +12,23 @@ from aiida.engine import CalcJob
 
 from ..data.potential import NNPotentialData
 from ..data.training_set import TrainingSetData
-from ..potentials.dataset import TrainingSet
+from ..potentials.data_checks import check_training_data
+from ..potentials.training_parameters import TrainingParameterError, check_descriptor_species, validate_parameters
+from ..training_set import TrainingSet
 
 TRAINING_SET, PARAMETERS = 'training_set.npz', 'parameters.json'
 POTENTIAL, METRICS, PARITY = 'potential.pt', 'metrics.json', 'parity.png'
 STDOUT, STDERR, EXIT_STATUS = 'train.log', 'train.err', 'exit_status'
 RMSE_BOUNDS = ('energy_meV_per_atom', 'forces_meV_per_A')
-ACTIVATIONS = ('tanh', 'softplus', 'silu')
-DTYPES = ('float32', 'float64')
-CUTOFF_FUNCTIONS = ('cos', 'poly2')
 
 
-class TrainingParameterError(ValueError):
-    """A hyper-parameter that glassceramic-train would refuse, with the key and the fix in the message."""
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
-
-
-PARAMETER_RULES: dict[str, tuple[Callable[[object], bool], str]] = {
-    'hidden': (
-        lambda v: isinstance(v, list) and bool(v) and all(_is_int(n) and n > 0 for n in v),
-        'a non-empty list of positive integers (nodes per hidden layer), e.g. [10, 10]',
-    ),
-    'activation': (lambda v: v in ACTIVATIONS, f'one of {list(ACTIVATIONS)}'),
-    'dtype': (lambda v: v in DTYPES, f'one of {list(DTYPES)}'),
-    'cutoff': (lambda v: _is_number(v) and v > 0, 'a positive distance in Angstrom, e.g. 7.0'),
-    'cutoff_function': (lambda v: v in CUTOFF_FUNCTIONS, f'one of {list(CUTOFF_FUNCTIONS)} (the cut-off function)'),
-    'descriptor': (lambda v: isinstance(v, dict), 'a dict of symmetry-function parameters (or leave it out)'),
-    'energy_weight': (lambda v: _is_number(v) and v >= 0, 'a number >= 0 (weight of the energy-per-atom loss)'),
-    'force_weight': (lambda v: _is_number(v) and v >= 0, 'a number >= 0 (weight of the force loss)'),
-    'learning_rate': (lambda v: _is_number(v) and v > 0, 'a positive number, e.g. 0.005'),
-    'epochs': (lambda v: _is_int(v) and v > 0, 'a positive integer'),
-    'batch_size': (lambda v: _is_int(v) and v > 0, 'a positive integer (structures per batch)'),
-    'patience': (lambda v: _is_int(v) and v > 0, 'a positive integer (epochs without improvement before stopping)'),
-    'test_fraction': (lambda v: _is_number(v) and 0 < v < 1, 'a number strictly between 0 and 1, e.g. 0.2'),
-    'validation_fraction': (
-        lambda v: _is_number(v) and 0 < v < 1,
-        'a number strictly between 0 and 1 (share of the training part that stops the training), e.g. 0.1',
-    ),
-    'seed': (lambda v: _is_int(v) and v >= 0, 'an integer >= 0 (random split, batches and initial weights)'),
-}
-
-
-def validate_parameters(parameters: dict) -> None:
-    """Check every hyper-parameter of ``glassceramic-train`` (see ``potentials.training.TrainingParameters``).
-
-    :raises TrainingParameterError: naming the first unknown or invalid key and what it should be.
-    """
-    for key, value in parameters.items():
-        if key not in PARAMETER_RULES:
-            raise TrainingParameterError(f'unknown key `{key}`; known keys are {sorted(PARAMETER_RULES)}')
-        check, expected = PARAMETER_RULES[key]
-        if not check(value):
-            raise TrainingParameterError(f'`{key}` is {value!r}; give {expected}')
-    if parameters.get('energy_weight', 1.0) == 0 and parameters.get('force_weight', 1.0) == 0:
-        raise TrainingParameterError('`energy_weight` and `force_weight` are both 0; at least one must be positive')
-    if 'descriptor' in parameters:
-        from ..descriptors.parameters import DescriptorParameterError, SymmetryFunctionParameters
-
-        try:
-            SymmetryFunctionParameters.from_dict(parameters['descriptor'])
-        except DescriptorParameterError as error:
-            raise TrainingParameterError(f'`descriptor`: {error}') from None
-
-
-def validate_training_sets(value: dict, _) -> str | None:
+def validate_training_sets(value: Mapping[str, TrainingSetData], _=None) -> str | None:
+    """At least one training set, and none without structures; the same check serves the work chains' builders."""
     if not value:
         return 'training_sets: give at least one TrainingSetData, e.g. training_sets={"aimd": node}'
+    empty = sorted(label for label, node in value.items() if not node.num_structures)
+    if empty:
+        return f'training_sets: {empty} hold no structure; give sets with labelled structures'
     return None
 
 
@@ -101,20 +44,25 @@ def validate_max_test_rmse(value: orm.Dict | None, _) -> str | None:
 
 
 def validate_inputs(inputs: dict, _) -> str | None:
-    """Check the hyper-parameters (naming the bad key) and that a given descriptor covers every element."""
+    """Check the hyper-parameters (naming the bad key), that a given descriptor covers every element and, with
+    ``strict``, the sanity checks of the merged training data."""
+    parameters = inputs['parameters'].get_dict()
+    sets = inputs.get('training_sets', {})
     try:
-        validate_parameters(inputs['parameters'].get_dict())
+        validate_parameters(parameters)
+        check_descriptor_species(parameters.get('descriptor'), set().union(*(node.species for node in sets.values())))
     except TrainingParameterError as error:
         return f'parameters: {error}'
-    descriptor = inputs['parameters'].get('descriptor')
-    if descriptor is not None:
-        species = set().union(*(node.species for node in inputs['training_sets'].values()))
-        missing = sorted(species - set(descriptor['elements']))
-        if missing:
-            return (
-                f'parameters: `descriptor.elements` lacks {missing} of the training sets; add them or drop `descriptor`'
-            )
+    if parameters.get('strict') and sets and not validate_training_sets(sets):
+        warnings = check_training_data(merged_training_set(sets))
+        if warnings:
+            return f'training_sets refused (parameters.strict): {" | ".join(warnings)}'
     return None
+
+
+def merged_training_set(training_sets: Mapping[str, TrainingSetData]) -> TrainingSet:
+    """The training sets merged in the order of their sorted labels."""
+    return TrainingSet.merge(*(training_sets[label].get_training_set() for label in sorted(training_sets)))
 
 
 class TrainCalculation(CalcJob):
@@ -165,8 +113,7 @@ class TrainCalculation(CalcJob):
         spec.exit_code(401, 'ERROR_TEST_RMSE_ABOVE_BOUND', message='test RMSE above the bound: {details}')
 
     def prepare_for_submission(self, folder):
-        keys = sorted(self.inputs.training_sets)
-        merged = TrainingSet.merge(*(self.inputs.training_sets[key].get_training_set() for key in keys))
+        merged = merged_training_set(self.inputs.training_sets)
         with folder.open(TRAINING_SET, 'wb') as handle:
             np.savez(handle, **merged.arrays())
         with folder.open(PARAMETERS, 'w') as handle:

@@ -38,7 +38,7 @@ class TrainingSetData(orm.ArrayData):
 
     @property
     def num_structures(self) -> int:
-        return self.base.attributes.get('num_structures')
+        return self.base.attributes.get('num_structures', 0)
 
     @property
     def species(self) -> list[str]:

@@ -69,6 +69,8 @@ class TrainParser(Parser):
         with self.retrieved.base.repository.open(PARITY, mode='rb') as handle:
             parity_plot = orm.SinglefileData(handle, filename=PARITY)
 
+        for warning in metrics['warnings']:
+            self.logger.warning(f'training data: {warning}')
         self.out('potential', potential)
         self.out('metrics', orm.Dict(metrics))
         self.out('parity_plot', parity_plot)
@@ -105,7 +107,8 @@ class TrainParser(Parser):
 
 
 def read_metrics(content: bytes) -> dict:
-    """The metrics of ``metrics.json`` under keys that carry their units.
+    """The metrics of ``metrics.json`` under keys that carry their units, and the ``warnings`` of the sanity checks
+    of the training data (a list of lines, empty when the data looked sane or the file predates the checks).
 
     :raises MetricsError: invalid JSON, a missing key, or a value that is not a finite number.
     """
@@ -124,4 +127,8 @@ def read_metrics(content: bytes) -> dict:
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise MetricsError(f'`{source}` is {value!r}; expected a finite number')
             metrics[target] = value
+    warnings = raw.get('warnings', [])
+    if not isinstance(warnings, list) or not all(isinstance(line, str) for line in warnings):
+        raise MetricsError(f'`warnings` is {warnings!r}; expected a list of lines')
+    metrics['warnings'] = warnings
     return metrics

@@ -7,76 +7,21 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from aiida_glassceramic.descriptors import NeighbourList, SymmetryFunctionParameters, default_parameters
-from aiida_glassceramic.descriptors.parameters import CUTOFF_FUNCTIONS
 
-from .dataset import TrainingSet
+from ..training_set import TrainingSet
+from .data_checks import TrainingDataError, check_training_data
 from .model import NNPotential
-
-
-class TrainingParameterError(ValueError):
-    """Hyper-parameters that cannot be used."""
+from .training_parameters import TrainingParameterError, TrainingParameters
 
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
-
-
-@dataclass(frozen=True)
-class TrainingParameters:
-    """Hyper-parameters; ``descriptor`` is a :meth:`SymmetryFunctionParameters.to_dict` dict or None (the default set
-    on ``cutoff`` with ``cutoff_function``)."""
-
-    hidden: tuple[int, ...] = (10, 10)
-    activation: str = 'tanh'
-    dtype: str = 'float64'
-    cutoff: float = 7.0
-    cutoff_function: str = 'cos'
-    descriptor: dict | None = None
-    energy_weight: float = 1.0
-    force_weight: float = 1.0
-    learning_rate: float = 5e-3
-    epochs: int = 300
-    batch_size: int = 8
-    patience: int = 40
-    test_fraction: float = 0.2
-    validation_fraction: float = 0.1
-    seed: int = 0
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> TrainingParameters:
-        data = dict(data or {})
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise TrainingParameterError(f'training parameters: unknown keys {unknown}; known: {sorted(known)}')
-        if 'hidden' in data:
-            data['hidden'] = tuple(int(n) for n in data['hidden'])
-        parameters = cls(**data)
-        for name in ('energy_weight', 'force_weight'):
-            if not getattr(parameters, name) >= 0:
-                raise TrainingParameterError(f'training parameter `{name}`: must be >= 0')
-        for name in ('learning_rate', 'cutoff'):
-            if not getattr(parameters, name) > 0:
-                raise TrainingParameterError(f'training parameter `{name}`: must be > 0')
-        for name in ('epochs', 'batch_size', 'patience'):
-            if int(getattr(parameters, name)) < 1:
-                raise TrainingParameterError(f'training parameter `{name}`: must be a positive integer')
-        if parameters.cutoff_function not in CUTOFF_FUNCTIONS:
-            choice = parameters.cutoff_function
-            raise TrainingParameterError(
-                f'training parameter `cutoff_function`: {choice!r}; choose one of {CUTOFF_FUNCTIONS}'
-            )
-        for name in ('test_fraction', 'validation_fraction'):
-            if not 0 < getattr(parameters, name) < 1:
-                raise TrainingParameterError(f'training parameter `{name}`: must lie strictly between 0 and 1')
-        return parameters
 
 
 class _Batch:
@@ -149,12 +94,25 @@ def train(
     ``patience`` epochs without improvement; the test set plays no part in the fit. Returns the model and its
     metrics (RMSE of energy in meV/atom and of force components in meV/A, on the fitted structures
     ``_train``, the validation structures ``_validation`` and the test set ``_test``).
+
+    First the data (``train_set`` and ``test_set`` together) go through the sanity checks of
+    :func:`.data_checks.check_training_data`: their warnings are logged and kept in ``metrics['warnings']``;
+    with ``strict`` they refuse the data (:class:`.data_checks.TrainingDataError`).
     """
     started = time.perf_counter()
+    log = log or (lambda _: None)
     if not isinstance(parameters, TrainingParameters):
         parameters = TrainingParameters.from_dict(parameters)
+    warnings = check_training_data(train_set if test_set is None else TrainingSet.merge(train_set, test_set))
+    if warnings and parameters.strict:
+        raise TrainingDataError(
+            f'training data refused (strict): {" | ".join(warnings)}; or set `strict` to false to train anyway'
+        )
+    for warning in warnings:
+        log(f'warning: {warning}')
     if test_set is None:
-        train_set, test_set = train_set.split(1.0 - parameters.test_fraction, parameters.seed)
+        train_set, test_set = split_test(train_set, parameters)
+    log(f'training on {len(train_set)} structures, testing on {len(test_set)}')
     train_set, validation_set = _carve_validation(train_set, parameters)
     torch.manual_seed(parameters.seed)
     species = sorted(set(train_set.species) | set(validation_set.species) | set(test_set.species))
@@ -191,7 +149,7 @@ def train(
             raise TrainingDivergedError(f'training diverged at epoch {epoch}: validation loss is {loss}')
         if loss < best_loss:
             best_loss, best_epoch, best_state = loss, epoch, copy.deepcopy(model.state_dict())
-        if log is not None and (epoch == 1 or epoch % 10 == 0):
+        if epoch == 1 or epoch % 10 == 0:
             log(f'epoch {epoch}: validation loss {loss:.6g} (best {best_loss:.6g} at epoch {best_epoch})')
         if epoch - best_epoch >= parameters.patience:
             break
@@ -206,10 +164,16 @@ def train(
         'epochs': epoch,
         'best_epoch': best_epoch,
         'wall_time_s': time.perf_counter() - started,
+        'warnings': warnings,
     }
     model.metrics = metrics
     model.eval()
     return model, metrics
+
+
+def split_test(data: TrainingSet, parameters: TrainingParameters) -> tuple[TrainingSet, TrainingSet]:
+    """The (train, test) split that :func:`train` makes when it is given no test set."""
+    return data.split(1.0 - parameters.test_fraction, parameters.seed)
 
 
 def _carve_validation(data: TrainingSet, parameters: TrainingParameters) -> tuple[TrainingSet, TrainingSet]:

@@ -11,16 +11,10 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 
-from aiida_glassceramic.calculations.train import (
-    ACTIVATIONS,
-    CUTOFF_FUNCTIONS,
-    DTYPES,
-    PARAMETER_RULES,
-    TrainCalculation,
-)
+from aiida_glassceramic.calculations.train import TrainCalculation
 from aiida_glassceramic.data import NNPotentialData, TrainingSetData
-from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.potentials.io import load_potential
+from aiida_glassceramic.training_set import TrainingSet
 from tests.calculations.lj_training_set import SMALL_DESCRIPTOR, lj_training_set
 
 
@@ -94,10 +88,16 @@ def test_submission_files(train_code, small_sets):
 
 
 def test_validation_knows_the_keys_of_the_training_script():
-    """The CalcJob refuses exactly the keys that glassceramic-train does not know."""
+    """The rules cover every hyper-parameter and name the activations, dtypes and cut-off functions that exist."""
     from aiida_glassceramic.descriptors import parameters
     from aiida_glassceramic.potentials import model
-    from aiida_glassceramic.potentials.training import TrainingParameters
+    from aiida_glassceramic.potentials.training_parameters import (
+        ACTIVATIONS,
+        CUTOFF_FUNCTIONS,
+        DTYPES,
+        PARAMETER_RULES,
+        TrainingParameters,
+    )
 
     assert set(PARAMETER_RULES) == {field.name for field in dataclasses.fields(TrainingParameters)}
     assert set(ACTIVATIONS) == set(model.ACTIVATIONS)

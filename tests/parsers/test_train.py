@@ -170,6 +170,25 @@ def test_outputs_carry_units(aiida_localhost, potential_file):
     assert outputs['potential'].base.attributes.get('hidden') == [4]
     assert outputs['potential'].base.attributes.get('n_features') == 24
     assert outputs['parity_plot'].filename == 'parity.png'
+    assert metrics['warnings'] == []
+
+
+def test_warnings_of_the_training_data_reach_metrics_and_report(aiida_localhost, potential_file):
+    warning = 'forces: ... forces look 1000 times too large for the energies; give forces in eV/A (not meV/A)'
+    files = {**good_files(potential_file), 'metrics.json': json.dumps({**GOOD_METRICS, 'warnings': [warning]})}
+    outputs, calcfunction = parse(aiida_localhost, files)
+    assert calcfunction.is_finished_ok
+    assert outputs['metrics']['warnings'] == [warning]
+    calculation = calcfunction.inputs.retrieved.creator
+    logs = [log.message for log in orm.Log.collection.get_logs_for(calculation)]
+    assert logs == [f'training data: {warning}']
+
+
+def test_malformed_warnings_are_unreadable_metrics(aiida_localhost, potential_file):
+    files = {**good_files(potential_file), 'metrics.json': json.dumps({**GOOD_METRICS, 'warnings': 'forces'})}
+    _, calcfunction = parse(aiida_localhost, files)
+    assert calcfunction.exit_status == EXIT_CODES.ERROR_METRICS_UNREADABLE.status
+    assert '`warnings`' in calcfunction.exit_message
 
 
 def test_test_rmse_above_bound(aiida_localhost, potential_file):

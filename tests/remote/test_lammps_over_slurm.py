@@ -144,5 +144,5 @@ def test_anneal_chunk_cancelled_by_scancel_is_rerun_from_its_restart(local_clust
 
     steps = node.outputs.thermo.get_array('step')
     np.testing.assert_array_equal(steps, np.arange(0, 2 * CHUNK_STEPS + 1, THERMO_INTERVAL))
-    assert sorted(node.outputs.snapshots) == [f'step_{CHUNK_STEPS:012d}', f'step_{2 * CHUNK_STEPS:012d}']
+    assert len(node.outputs.snapshots) == 2  # one at the end of each chunk
     assert len(node.outputs.structure.sites) == len(node.inputs.structure.sites)

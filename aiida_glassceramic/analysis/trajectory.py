@@ -1,7 +1,8 @@
 """Streaming trajectory readers: one frame in memory at a time.
 
 LAMMPS text dumps (``dump custom``/``atom``; LAMMPS ``metal`` units: A, ps, A/ps) are read frame by frame
-into :class:`ase.Atoms` with ``info['timestep']`` and velocities when the dump has ``vx vy vz``. The reader
+into :class:`ase.Atoms` with ``info['timestep']`` (``info['time']`` too when frames carry their time) and
+velocities when the dump has ``vx vy vz``. The reader
 decides once how positions are to be unwrapped: unwrapped columns (``xu``, ``xsu``) give ``info['unwrapped']``
 and their image flags are ignored (they are already included); wrapped columns with ``ix iy iz`` give the image
 flags in ``arrays['images']``. Atoms are sorted by id. Any format ASE reads
@@ -66,6 +67,11 @@ def _read_frame(handle: TextIO, mapping: dict[int, str] | None, path: Path) -> a
         line = handle.readline()
     if not line:
         return None
+    if line.strip() == 'ITEM: TIME':  # the simulated time of the frame (``dump_modify time yes``)
+        time = float(handle.readline())
+        line = handle.readline()
+    else:
+        time = None
     if not line.startswith('ITEM: TIMESTEP'):
         raise AnalysisError(f'trajectory `{path}`: expected "ITEM: TIMESTEP", found {line.strip()!r}')
     timestep = int(handle.readline())
@@ -90,6 +96,8 @@ def _read_frame(handle: TextIO, mapping: dict[int, str] | None, path: Path) -> a
     if {'vx', 'vy', 'vz'} <= table.keys():
         atoms.arrays['lammps_velocities'] = np.stack([table[c].astype(float) for c in ('vx', 'vy', 'vz')], 1)[order]
     atoms.info['timestep'] = timestep
+    if time is not None:
+        atoms.info['time'] = time
     return atoms
 
 

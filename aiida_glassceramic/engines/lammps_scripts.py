@@ -7,14 +7,19 @@ is ``elements[t - 1]``. The interaction is a list of LAMMPS commands given by th
 
 Thermo output goes to the screen (``lammps.out``) with one fixed column set (:data:`THERMO_COLUMNS`), flushed at every
 line so that a killed run leaves only whole lines. Continuation chunks start with ``read_restart`` (positions,
-velocities, box, thermostat and barostat state of fixes with the same ID) and never create velocities again.
+velocities, box, thermostat and barostat state of fixes with the same ID), set the step counter and the simulated time
+of their own start and never create velocities again.
+
+Every script of :data:`SCRIPTS` is built from one settings dict (a section of ``md.yaml`` plus what the run adds); all
+its step counts come from times and ``timestep_fs``, so :func:`with_timestep_divided` gives the same simulation with
+shorter steps: the same simulated times, with thermo and dump output at the same times.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ase
@@ -31,6 +36,13 @@ VELOCITY_DUMP = 'velocities.dump'
 POTENTIAL_FILE = 'potential.pt'
 PAIR_STYLE_FILE = 'potential.glassceramic'
 NNP_FIX_ID = 'nnp'
+# Where each file of a calculation's ``files`` input is written (the names the scripts read).
+INPUT_FILES = {
+    'potential': POTENTIAL_FILE,
+    'pair_style': PAIR_STYLE_FILE,
+    'structure': DATA_FILE,
+    'restart': RESTART_INPUT,
+}
 
 THERMO_COLUMNS = ('step', 'time', 'temp', 'pe', 'ke', 'etotal', 'press', 'vol', 'lx', 'ly', 'lz', 'xy', 'xz', 'yz')
 
@@ -185,11 +197,15 @@ def dump_lines(
     columns: Sequence[str],
     elements: Sequence[str],
     delay: int | None = None,
+    time: bool = False,
 ) -> list[str]:
-    """A text ``dump custom`` sorted by atom id with an element column (readable without a type map)."""
+    """A text ``dump custom`` sorted by atom id with an element column (readable without a type map); ``time``: each
+    frame carries its simulated time (``ITEM: TIME``)."""
     modify = f'dump_modify {dump_id} sort id element {" ".join(elements)} format float %.10g'
     if delay is not None:
         modify += f' delay {delay}'
+    if time:
+        modify += ' time yes'
     return [f'dump {dump_id} {group} custom {interval} {filename} id element {" ".join(columns)}', modify]
 
 
@@ -288,17 +304,27 @@ def snapshot_steps(settings: dict) -> list[int]:
     return list(range(max(start, interval), total + 1, interval))
 
 
-def anneal_chunk_script(settings: dict, chunk: Chunk, potential: Sequence[str], elements: Sequence[str]) -> str:
-    """One NPT chunk: the first creates velocities, later ones continue from the previous chunk's restart file.
+def chunk_snapshot_steps(settings: dict, chunk: Chunk) -> list[int]:
+    """The snapshot steps inside ``(first_step, last_step]`` of ``chunk``: no duplicates across chunks."""
+    return [step for step in snapshot_steps(settings) if chunk.first_step < step <= chunk.last_step]
 
-    Snapshots fall on multiples of the snapshot interval at or after its start; each chunk dumps those inside
-    ``(first_step, last_step]``, so the series has no duplicates across chunks.
+
+def anneal_chunk_script(settings: dict, potential: Sequence[str], elements: Sequence[str]) -> str:
+    """NPT chunk ``settings['chunk']`` of :func:`anneal_chunks`: the first creates velocities, later ones continue
+    from the previous chunk's restart file at the step and time of their start.
+
+    Snapshots fall on multiples of the snapshot interval at or after its start (:func:`chunk_snapshot_steps`); their
+    frames carry the simulated time.
     """
     dt = settings['timestep_fs']
+    chunk = anneal_chunks(settings)[settings['chunk']]
     continuation = chunk.index > 0
     stage = Stage('anneal', chunk.steps, settings['temperature'], settings['temperature'], settings['pressure_bar'])
+    start = preamble(restart=continuation)
+    if continuation:
+        start.append(f'reset_timestep {chunk.first_step} time {chunk.first_step * dt / 1000.0:.10g}')
     lines: list[str] = [] if continuation else [velocity_line(settings['temperature'], settings['seed'])]
-    wanted = [step for step in snapshot_steps(settings) if chunk.first_step < step <= chunk.last_step]
+    wanted = chunk_snapshot_steps(settings, chunk)
     if wanted:
         interval = steps_of(settings['snapshot_interval_ps'], dt, 'anneal.snapshot_interval_ps')
         lines += dump_lines(
@@ -309,10 +335,11 @@ def anneal_chunk_script(settings: dict, chunk: Chunk, potential: Sequence[str], 
             columns=('x', 'y', 'z'),
             elements=elements,
             delay=wanted[0],
+            time=True,
         )
     lines += stage_lines(stage, settings['tdamp_ps'], settings['pdamp_ps'])
     return assemble(
-        preamble(restart=continuation),
+        start,
         potential,
         dynamics_setup(dt, settings['thermo_interval_steps']),
         lines,
@@ -371,7 +398,7 @@ def _nvt_production_script(
     )
 
 
-def diffusion_script(settings: dict, temperature: float, potential: Sequence[str], elements: Sequence[str]) -> str:
+def diffusion_script(settings: dict, potential: Sequence[str], elements: Sequence[str]) -> str:
     """NVT at ``temperature`` with the positions and image flags of ``species`` dumped every ``dump_interval_ps``."""
     interval = steps_of(settings['dump_interval_ps'], settings['timestep_fs'], 'diffusion.dump_interval_ps')
     group = group_lines(settings['species'], elements, 'mobile')
@@ -384,7 +411,7 @@ def diffusion_script(settings: dict, temperature: float, potential: Sequence[str
         elements=elements,
     )
     return _nvt_production_script(
-        settings, temperature=temperature, potential=potential, elements=elements, dump=dump, group=group
+        settings, temperature=settings['temperature'], potential=potential, elements=elements, dump=dump, group=group
     )
 
 
@@ -405,117 +432,24 @@ def vdos_script(settings: dict, potential: Sequence[str], elements: Sequence[str
     )
 
 
-# -- timestep refinement of a script that blew up ----------------------------------------------------------------
+# -- the scripts of the MD workflows, by name -----------------------------------------------------------------------
 
-# Commands whose arguments hold no step counts: a refined script keeps them as they are.
-STEP_FREE_COMMANDS = frozenset(
-    'units atom_style boundary read_data read_restart pair_style pair_coeff pair_modify mass thermo_style '
-    'thermo_modify velocity group unfix write_dump write_restart print fix_modify'.split()
-)
-# Integrators and thermostats whose settings are times (ps), never step counts.
-STEP_FREE_FIXES = frozenset({'nve', 'nvt', 'npt', 'nph', 'langevin'})
-REFINED_HEADER = '# timestep divided by {divisor}: step numbers count the shorter steps up to the last run'
-
-
-class RefinementError(ScriptSettingsError):
-    """A script cannot run the same simulated time with a shorter timestep (the reason names the command)."""
+SCRIPTS: dict[str, Callable[[dict, Sequence[str], Sequence[str]], str]] = {
+    'melt_quench': melt_quench_script,
+    'anneal': anneal_chunk_script,
+    'relax': relax_script,
+    'diffusion': diffusion_script,
+    'vdos': vdos_script,
+}
+MINIMISATIONS = frozenset({'relax'})  # scripts without dynamics: no timestep to shorten
 
 
-def refine_timestep(script: str, divisor: int) -> str:
-    """The same simulation as ``script`` with the timestep divided by ``divisor`` (an integer >= 2).
-
-    Every step count is multiplied by ``divisor``, so the simulated time and the times of all output are kept:
-    ``timestep dt`` -> ``dt / divisor``; ``run N`` -> ``divisor * N``; the intervals of ``thermo`` and ``dump``, the
-    ``delay`` and ``every`` of ``dump_modify`` and the step of ``reset_timestep`` are multiplied likewise. The step
-    counter counts the shorter steps: after ``read_restart`` it is set to ``divisor`` times the restart's step (same
-    simulated time), and after the last ``run`` the open dumps are closed and it is set back to the script's own
-    step numbering, so that ``write_dump`` / ``write_restart`` at the end (and a chunk continuing from that restart)
-    see the step numbers of the unrefined script. Thermo rows and dump frames of the run therefore carry ``divisor``
-    times the unrefined step numbers; the ``time`` thermo column is the simulated time in both.
-
-    Only scripts made of commands whose step-count arguments are known are refined (those of this module): anything
-    else (``minimize``, fixes or computes that average or act every N steps, variables other than strings, ``run``
-    with keywords, a ``fix external`` called less often than every step) raises :class:`RefinementError`.
-    """
-    if divisor < 2:
-        raise RefinementError(f'timestep divisor {divisor}: give an integer of at least 2')
-    lines = script.splitlines()
-    for line in lines:
-        if line.split()[:1] == ['minimize']:
-            raise RefinementError(f'`{line.strip()}` is an energy minimisation: it has no timestep')
-    runs = [index for index, line in enumerate(lines) if line.split()[:1] == ['run']]
-    if not runs:
-        raise RefinementError('the script runs no dynamics (no `run` command)')
-    refined = [REFINED_HEADER.format(divisor=divisor)]
-    dumps: list[str] = []
-    for index, line in enumerate(lines):
-        refined.append(_refined_line(line, divisor, dumps))
-        words = line.split()
-        if words[:1] == ['read_restart']:
-            refined.append(f'reset_timestep $({divisor}*step) time $(time)')
-        if index == runs[-1]:
-            refined += [f'undump {dump_id}' for dump_id in dumps]
-            refined.append(f'reset_timestep $(step/{divisor}) time $(time)')
-            dumps.clear()
-    return '\n'.join(refined) + '\n'
-
-
-def _refined_line(line: str, divisor: int, dumps: list[str]) -> str:
-    """One command of :func:`refine_timestep`; ``dumps`` tracks the IDs of the dumps defined so far."""
-    words = line.split()
-    if not words or words[0].startswith('#'):
-        return line
-    command = words[0]
-    if command == 'timestep' and len(words) == 2:
-        try:
-            return f'timestep {float(words[1]) / divisor:.10g}'
-        except ValueError:
-            raise RefinementError(f'`{line.strip()}`: the timestep is not a plain number') from None
-    if command == 'run' and len(words) == 2:
-        return f'run {_scaled(words[1], divisor, line)}'
-    if command == 'thermo' and len(words) == 2:
-        return f'thermo {_scaled(words[1], divisor, line)}'
-    if command == 'reset_timestep' and len(words) >= 2:
-        return ' '.join([command, _scaled(words[1], divisor, line), *words[2:]])
-    if command == 'dump' and len(words) >= 6:
-        dumps.append(words[1])
-        return ' '.join([*words[:4], _scaled(words[4], divisor, line), *words[5:]])
-    if command == 'dump_modify':
-        scaled = list(words)
-        for position, word in enumerate(words[:-1]):
-            if word in ('delay', 'every'):
-                scaled[position + 1] = _scaled(words[position + 1], divisor, line)
-        return ' '.join(scaled)
-    if command == 'undump' and len(words) == 2:
-        if words[1] in dumps:
-            dumps.remove(words[1])
-        return line
-    if command == 'variable' and len(words) >= 4 and words[2] == 'string':
-        return line
-    if command == 'fix' and len(words) >= 4:
-        if words[3] in STEP_FREE_FIXES and 'nreset' not in words:  # nreset: steps between reference-cell resets
-            return line
-        if words[3] == 'external' and words[4:7] in (['pf/callback', '1', '1'], ['pf/array', '1']):
-            return line
-        raise RefinementError(
-            f'`{line.strip()}`: only fixes {sorted(STEP_FREE_FIXES)} and a `fix external` called every step are '
-            'known to hold no step counts'
-        )
-    if command in STEP_FREE_COMMANDS:
-        return line
-    raise RefinementError(f'`{line.strip()}`: not known to be free of step counts')
-
-
-def _scaled(value: str, divisor: int, line: str) -> str:
-    if not value.isdigit():
-        raise RefinementError(f'`{line.strip()}`: the step count `{value}` is not a plain number')
-    return str(int(value) * divisor)
-
-
-def timestep_ps(script: str) -> float | None:
-    """The value of the first ``timestep`` command of ``script`` (ps in units metal), None if it sets none."""
-    for line in script.splitlines():
-        words = line.split()
-        if words[:1] == ['timestep'] and len(words) == 2:
-            return float(words[1])
-    return None
+def with_timestep_divided(settings: dict, divisor: int) -> dict:
+    """``settings`` with the timestep divided by ``divisor`` and the thermo interval (steps) multiplied by it: every
+    other step count derives from a time, so the scripts cover the same simulated times with output at the same
+    times."""
+    return {
+        **settings,
+        'timestep_fs': settings['timestep_fs'] / divisor,
+        'thermo_interval_steps': settings['thermo_interval_steps'] * divisor,
+    }

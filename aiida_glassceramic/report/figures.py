@@ -20,8 +20,8 @@ UNIT_KEYS = (('PS4', 'PS4'), ('P2S6', 'P2S6'), ('P2S7', 'P2S7'), ('S_S_bonds', '
 
 
 def _short(key: str) -> str:
-    """``step_000000070000`` -> ``step 70000``; other keys as they are."""
-    return f'step {int(key[5:])}' if key.startswith('step_') else key
+    """``fs_000000070000`` -> ``70 ps``; other keys as they are."""
+    return f'{int(key[3:]) / 1000:g} ps' if key.startswith('fs_') else key
 
 
 def _save(figure, path: Path) -> bool:

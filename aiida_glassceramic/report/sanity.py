@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import analysis
-from ..workflows.md_functions import temperature_label
+from ..workflows.lammps_base import temperature_label
 from .document import Table
 from .study import Study
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from aiida import orm
 
-from ..workflows.lammps_base import section
-from ..workflows.md_functions import temperature_label
+from ..workflows.lammps_base import section, temperature_label
 
 STRUCTURE_NAMESPACES = ('crystallinity', 'speciation', 'domains', 'fingerprint', 'xrd_pattern', 'diffusion')
 
@@ -36,15 +35,15 @@ class Study:
 def read_study(node: orm.WorkflowNode) -> Study:
     outputs = node.outputs
     md = node.inputs.md.get_dict()
-    timestep_ps = md['anneal'].get('timestep_fs', 1.0) / 1000.0
-    snapshots = sorted(outputs.snapshots, key=_step) if 'snapshots' in outputs else []
+    snapshots = sorted(outputs.snapshots, key=_time_fs) if 'snapshots' in outputs else []
     structures = {'crystal': outputs.crystal_supercell, 'glass': outputs.glass}
     structures |= {key: outputs.snapshots[key] for key in snapshots}
-    anneal_ns = {key: _step(key) * timestep_ps / 1000.0 for key in snapshots}
+    anneal_ns = {key: _time_fs(key) / 1e6 for key in snapshots}
     return Study(node, list(structures), structures, anneal_ns, sorted(md['diffusion']['temperatures']))
 
 
-def _step(key: str) -> int:
+def _time_fs(key: str) -> int:
+    """The simulated time of a snapshot key ``fs_<whole femtoseconds>``."""
     return int(key.rsplit('_', 1)[-1])
 
 

@@ -20,7 +20,7 @@ from aiida.engine import calcfunction
 from .. import analysis
 from ..analysis.diffusion import A2_PER_PS_TO_CM2_PER_S
 from ..analysis.vdos import THZ_TO_MEV
-from .md_functions import temperature_label
+from .lammps_base import temperature_label
 
 
 def array_name(text: str) -> str:

@@ -2,19 +2,39 @@
 
 Each chunk is one LAMMPS calculation that continues from the previous chunk's restart file (positions, velocities,
 box, thermostat and barostat state); a killed or incomplete chunk is run again from that same restart file, so at
-most one chunk of work is lost. A chunk whose dynamics blow up is run once more from the same restart file with the
-timestep halved over the same simulated time (see ``LammpsBaseWorkChain``); its thermo rows and snapshots are keyed by
-the steps of the unrefined chunk. Snapshots become structure nodes; the chunks' thermo series are joined.
+most one chunk of work is lost. A chunk whose dynamics blow up is run once more from the same restart file at a
+shorter timestep over the same simulated time (see ``LammpsBaseWorkChain``). Snapshots are keyed by their simulated
+time; the chunks' thermo series are joined.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from aiida import orm
-from aiida.engine import ToContext, while_
+from aiida.engine import ToContext, calcfunction, while_
 
 from ..engines import lammps_scripts as scripts
 from .lammps_base import LammpsWorkChain, data_file_node
-from .md_functions import extract_file, final_structure, join_thermo, parse_thermo, snapshot_structures
+
+SAME_TIME_PS = 1e-9  # thermo rows closer in simulated time are one row (a chunk repeats the previous chunk's last)
+
+
+@calcfunction
+def join_thermo(**series: orm.ArrayData) -> orm.ArrayData:
+    """Thermo series of consecutive chunks (keys in order) as one series; a row repeated at a chunk start is kept
+    once."""
+    joined = orm.ArrayData()
+    parts = [series[key] for key in sorted(series)]
+    keep, last = [], -np.inf
+    for part in parts:
+        time = part.get_array('time')
+        keep.append(time > last + SAME_TIME_PS)
+        last = max(last, time.max(initial=-np.inf))
+    for name in scripts.THERMO_COLUMNS:
+        joined.set_array(
+            name, np.concatenate([part.get_array(name)[mask] for part, mask in zip(parts, keep, strict=True)])
+        )
+    return joined
 
 
 class AnnealWorkChain(LammpsWorkChain):
@@ -39,7 +59,10 @@ class AnnealWorkChain(LammpsWorkChain):
         spec.output('thermo', valid_type=orm.ArrayData, help='Joined thermo series of all chunks.')
         spec.output('restart', valid_type=orm.SinglefileData, help='Restart file at the end of the anneal.')
         spec.output_namespace(
-            'snapshots', valid_type=orm.StructureData, dynamic=True, help='Snapshot structures keyed `step_<step>`.'
+            'snapshots',
+            valid_type=orm.StructureData,
+            dynamic=True,
+            help='Snapshot structures keyed `fs_<simulated time in whole fs>`.',
         )
 
     @classmethod
@@ -65,34 +88,31 @@ class AnnealWorkChain(LammpsWorkChain):
 
     def run_chunk(self):
         chunk = self.ctx.chunks[self.ctx.index]
-        parameters = self.inputs.parameters.get_dict()
-        script = scripts.anneal_chunk_script(parameters, chunk, self.potential_commands(), self.elements())
         if chunk.index == 0:
             files = {'structure': data_file_node(self.inputs.structure, self.elements())}
         else:
             files = {'restart': self.ctx.restart}
         retrieve = [scripts.RESTART_OUTPUT, scripts.FINAL_DUMP]
-        if any(chunk.first_step < step <= chunk.last_step for step in scripts.snapshot_steps(parameters)):
+        if scripts.chunk_snapshot_steps(self.inputs.parameters.get_dict(), chunk):
             retrieve.append(scripts.SNAPSHOT_DUMP)
         label = f'chunk_{chunk.index:04d}'
-        return ToContext(run=self.submit_run(script, files, retrieve, label))
+        return ToContext(run=self.submit_run('anneal', files, retrieve, label, chunk=chunk.index))
 
     def inspect_chunk(self):
         label = f'chunk_{self.ctx.index:04d}'
         if exit_code := self.failed(self.ctx.run, label):
             return exit_code
-        retrieved = self.ctx.run.outputs.retrieved
-        self.ctx.restart = extract_file(retrieved, orm.Str(scripts.RESTART_OUTPUT))
-        divisor = self.step_divisor_input(self.ctx.run)
-        self.ctx.thermo[label] = parse_thermo(retrieved, **divisor)
-        if scripts.SNAPSHOT_DUMP in retrieved.base.repository.list_object_names():
-            self.ctx.snapshots.update(snapshot_structures(retrieved, **divisor))
-        self.ctx.last = retrieved
+        outputs = self.ctx.run.outputs
+        self.ctx.restart = outputs.restart
+        self.ctx.structure = outputs.structure
+        self.ctx.thermo[label] = outputs.thermo
+        if 'snapshots' in outputs:
+            self.ctx.snapshots.update(outputs.snapshots)
         self.ctx.index += 1
         return None
 
     def results(self):
-        self.out('structure', final_structure(self.ctx.last))
+        self.out('structure', self.ctx.structure)
         self.out('thermo', join_thermo(**self.ctx.thermo))
         self.out('restart', self.ctx.restart)
         self.out('snapshots', self.ctx.snapshots)

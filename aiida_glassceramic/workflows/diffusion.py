@@ -1,5 +1,5 @@
 """Li diffusion: NVT per structure and temperature -> MSD -> D, Arrhenius barrier, Nernst-Einstein conductivity and
-the Li displacement map. The trajectories stay as files in the retrieved folders and are read by streaming."""
+the Li displacement map. The trajectories stay files (the runs' ``trajectory`` outputs) and are read by streaming."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from .analysis_functions import (
     compute_diffusion,
     compute_displacement_map,
 )
-from .lammps_base import LammpsWorkChain, check_positive, data_file_node
-from .md_functions import extract_file, final_structure, temperature_label
+from .lammps_base import LammpsWorkChain, check_positive, data_file_node, temperature_label
 
 
 class DiffusionWorkChain(LammpsWorkChain):
@@ -62,9 +61,8 @@ class DiffusionWorkChain(LammpsWorkChain):
             files = {'structure': data_file_node(structure, self.elements())}
             for temperature in parameters['temperatures']:
                 label = f'{key}_{temperature_label(temperature)}'
-                script = scripts.diffusion_script(parameters, temperature, self.potential_commands(), self.elements())
                 retrieve = [scripts.TRAJECTORY_DUMP, scripts.FINAL_DUMP]
-                runs[label] = self.submit_run(script, files, retrieve, f'md_{label}')
+                runs[label] = self.submit_run('diffusion', files, retrieve, f'md_{label}', temperature=temperature)
         return ToContext(**runs)
 
     def analyse(self):
@@ -91,7 +89,7 @@ class DiffusionWorkChain(LammpsWorkChain):
                 node = self.ctx[label]
                 if exit_code := self.failed(node, label):
                     return exit_code
-                trajectory = extract_file(node.outputs.retrieved, orm.Str(scripts.TRAJECTORY_DUMP))
+                trajectory = node.outputs.trajectory
                 result = compute_diffusion(trajectory, analysis)
                 conductivity = orm.Dict(
                     {
@@ -102,7 +100,7 @@ class DiffusionWorkChain(LammpsWorkChain):
                 )
                 self.out(f'msd.{label}', result['msd'])
                 self.out(f'trajectory.{label}', trajectory)
-                self.out(f'structure.{label}', final_structure(node.outputs.retrieved))
+                self.out(f'structure.{label}', node.outputs.structure)
                 self.out(f'diffusion.{label}', result['diffusion'])
                 self.out(f'conductivity.{label}', compute_conductivity(structure, result['diffusion'], conductivity))
                 self.out(f'displacement_map.{label}', compute_displacement_map(trajectory, mapping))

@@ -1,4 +1,4 @@
-"""Shared pieces of the LAMMPS workflows: protocols, the potential block and one restartable ``lammps.raw`` run.
+"""Shared pieces of the LAMMPS workflows: protocols, the potential block and one restartable LAMMPS run.
 
 The potential is either a :class:`~aiida_glassceramic.data.potential.NNPotentialData` or a ``Dict``
 ``{'elements': ['Li', 'P', 'S'], 'commands': ['pair_style ...', ...]}`` holding a classical LAMMPS interaction;
@@ -10,11 +10,9 @@ or through the ``fix external`` of the ``glassceramic-lmp`` driver (``fix_extern
 from __future__ import annotations
 
 import math
-import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from aiida import orm
 from aiida.engine import (
@@ -25,24 +23,16 @@ from aiida.engine import (
     process_handler,
     while_,
 )
-from aiida.plugins import CalculationFactory
 
 from .. import protocols
+from ..calculations.lammps import LammpsCalculation
 from ..data.potential import NNPotentialData
 from ..engines import lammps_scripts as scripts
-from ..parsers.lammps import STDOUT, non_finite_thermo
 from .input_checks import InputValidationError, overlapping_atoms
 
-LammpsRawCalculation = CalculationFactory('lammps.raw')
 PROTOCOL_FILE = 'md.yaml'
-LAMMPS_PARSER = 'glassceramic.lammps'  # aiida-lammps' raw parser, safe for output of runs that blew up
 POTENTIAL_ENGINES = ('pair_style', 'fix_external')
-
-# LAMMPS errors of dynamics that blew up (atoms flew off, forces or coordinates became NaN or infinite).
-UNSTABLE_ERRORS = re.compile(
-    r'Lost atoms|Non-numeric (?:atom coords|positions|box dimensions|pressure)|Out of range atoms'
-    r'|Domain too large for neighbor bins|Too many neighbor bins'
-)
+DEFAULT_REMEDY = 0.5  # timestep factor of the one rerun of dynamics that blew up
 
 
 # -- protocols ------------------------------------------------------------------------------------------------------
@@ -76,25 +66,20 @@ def potential_elements(potential: orm.Data) -> list[str]:
     return list(potential.get_dict()['elements'])
 
 
-def potential_setup(
-    potential: orm.Data, core_repulsion: Mapping | None = None, engine: str = 'fix_external'
-) -> tuple[list[str], dict[str, orm.SinglefileData]]:
-    """LAMMPS commands of the interaction and the files the calculation needs for it (for ``engine = 'pair_style'``
-    the pair-style file comes from :meth:`LammpsWorkChain.pair_style_files`).
+def potential_commands(potential: orm.Data, parameters: Mapping) -> list[str]:
+    """LAMMPS commands of the interaction: a classical potential's own, or a neural network potential run by
+    ``parameters['potential_engine']`` (the files: ``potential`` itself and, for ``pair_style``, the file of
+    :meth:`LammpsWorkChain.pair_style_files`).
 
-    ``core_repulsion`` (``inner_fraction``, ``outer_fraction``) adds a ZBL core to a neural network potential,
-    switched off between those fractions of the shortest interatomic distance of its training data.
+    ``parameters['core_repulsion']`` (``inner_fraction``, ``outer_fraction``) adds a ZBL core to a neural network
+    potential, switched off between those fractions of the shortest interatomic distance of its training data.
     """
-    if isinstance(potential, NNPotentialData):
-        core = core_repulsion_range(potential, core_repulsion)
-        if engine == 'pair_style':
-            commands = scripts.pair_style_block(potential.elements, scripts.PAIR_STYLE_FILE, core)
-        else:
-            commands = scripts.nnp_block(
-                potential.elements, potential.cutoff, scripts.POTENTIAL_FILE, core_repulsion=core
-            )
-        return commands, {'potential': potential}
-    return list(potential.get_dict()['commands']), {}
+    if not isinstance(potential, NNPotentialData):
+        return list(potential.get_dict()['commands'])
+    core = core_repulsion_range(potential, parameters.get('core_repulsion'))
+    if parameters.get('potential_engine', 'pair_style') == 'pair_style':
+        return scripts.pair_style_block(potential.elements, scripts.PAIR_STYLE_FILE, core)
+    return scripts.nnp_block(potential.elements, potential.cutoff, scripts.POTENTIAL_FILE, core_repulsion=core)
 
 
 @calcfunction
@@ -147,38 +132,6 @@ def check_positive(values: Iterable[float], name: str) -> str | None:
     return None
 
 
-def calculation_inputs(
-    code: orm.AbstractCode,
-    *,
-    script: str,
-    potential: orm.Data,
-    files: Mapping[str, orm.SinglefileData],
-    retrieve: Iterable[str],
-    options: Mapping[str, Any],
-) -> dict:
-    """Inputs of one ``lammps.raw`` calculation: script, potential file, extra files, retrieve list, options."""
-    _, potential_files = potential_setup(potential)
-    all_files = {**potential_files, **files}
-    filenames = {key: _filename(key) for key in all_files}
-    return {
-        'code': code,
-        'script': orm.SinglefileData.from_string(script, filename='input.in'),
-        'files': all_files,
-        'filenames': orm.Dict(filenames),
-        'settings': orm.Dict({'additional_retrieve_list': list(retrieve)}),
-        'metadata': {'options': {'parser_name': LAMMPS_PARSER, **options}},
-    }
-
-
-def _filename(key: str) -> str:
-    return {
-        'potential': scripts.POTENTIAL_FILE,
-        'pair_style': scripts.PAIR_STYLE_FILE,
-        'structure': scripts.DATA_FILE,
-        'restart': scripts.RESTART_INPUT,
-    }[key]
-
-
 def data_file_node(structure: orm.StructureData, elements: list[str]) -> orm.SinglefileData:
     """The LAMMPS data file of ``structure`` as a file node (types in the order of ``elements``)."""
     return orm.SinglefileData.from_string(scripts.data_file(structure.get_ase(), elements), filename=scripts.DATA_FILE)
@@ -199,73 +152,77 @@ def validate_timestep_remedy(value: orm.Float, _=None, name: str = 'timestep_rem
     return None
 
 
-def instability(node: orm.CalcJobNode) -> str | None:
-    """What shows that the dynamics of ``node`` blew up: the LAMMPS error and/or non-finite thermo output."""
-    if 'retrieved' not in node.outputs or STDOUT not in node.outputs.retrieved.base.repository.list_object_names():
+def temperature_label(temperature: float) -> str:
+    """A link label for a temperature: ``600.0 -> 'T600'``, ``612.5 -> 'T612p5'``."""
+    return 'T' + f'{temperature:g}'.replace('.', 'p')
+
+
+def validate_script_inputs(inputs, _=None) -> str | None:
+    """The script must be one of :data:`.lammps_scripts.SCRIPTS` and build from ``parameters``."""
+    if 'script' not in inputs or 'parameters' not in inputs or 'potential' not in inputs:
         return None
-    with node.outputs.retrieved.base.repository.open(STDOUT, 'rb') as handle:
-        lines = [line.decode(errors='replace') for line in handle]
-    errors = [line.strip() for line in lines if 'ERROR' in line and UNSTABLE_ERRORS.search(line)]
-    symptoms = [re.sub(r'^ERROR(?: on proc \d+)?: ', '', error).split(' (src/')[0] for error in errors[:1]]
-    thermo = non_finite_thermo(lines)
-    return '; '.join([*symptoms, thermo] if thermo else symptoms) or None
+    name, parameters = inputs['script'].value, inputs['parameters'].get_dict()
+    if name not in scripts.SCRIPTS:
+        return f'`script` = {name!r}: choose one of {sorted(scripts.SCRIPTS)}'
+    remedy = parameters.get('timestep_remedy', DEFAULT_REMEDY)
+    if message := validate_timestep_remedy(remedy, name='parameters.timestep_remedy'):
+        return message
+    try:
+        build_script(name, parameters, inputs['potential'])
+    except scripts.ScriptSettingsError as error:
+        return f'`parameters`: {error}'
+    except KeyError as error:
+        return f'`parameters`: the {name} script needs the setting {error}'
+    return None
 
 
-def step_divisor(node: orm.WorkChainNode) -> int:
-    """Steps of the last calculation of LammpsBaseWorkChain ``node`` per step of its script: 1, or ``k`` when the
-    timestep was divided by ``k`` (the thermo rows and dump frames of that run then carry ``k`` times the step numbers
-    of the unrefined script, see :func:`~aiida_glassceramic.engines.lammps_scripts.refine_timestep`)."""
-    calculations = sorted((child for child in node.called if isinstance(child, orm.CalcJobNode)), key=_ctime)
-    script = node.inputs.lammps.script
-    if not calculations or calculations[-1].inputs.script.uuid == script.uuid:
-        return 1
-    original = scripts.timestep_ps(script.get_content())
-    used = scripts.timestep_ps(calculations[-1].inputs.script.get_content())
-    return round(original / used) if original and used else 1
-
-
-def _ctime(node: orm.Node):
-    return node.ctime
+def build_script(name: str, parameters: Mapping, potential: orm.Data, divisor: int = 1) -> str:
+    """The text of script ``name`` from ``parameters`` with the timestep divided by ``divisor``."""
+    return scripts.SCRIPTS[name](
+        scripts.with_timestep_divided(dict(parameters), divisor),
+        potential_commands(potential, parameters),
+        potential_elements(potential),
+    )
 
 
 class LammpsBaseWorkChain(BaseRestartWorkChain):
-    """Run one ``lammps.raw`` calculation until it completes; an incomplete run (process killed, job ended early,
-    output missing) is run again with the same inputs, so at most that one calculation's work is lost.
+    """Build the LAMMPS script ``script`` of :data:`.lammps_scripts.SCRIPTS` from ``parameters`` and ``potential`` and
+    run it until it completes. The handlers act on the exit codes of :class:`.LammpsCalculation`:
 
-    Complete means: LAMMPS printed its total wall time and every file of ``required_files`` was retrieved.
-
-    Dynamics that blow up (LAMMPS stops with lost atoms, non-numeric coordinates or pressure, a box grown out of the
-    neighbour bins, or the thermo output shows ``nan``/``inf``) are run once more with the timestep multiplied by
-    ``timestep_remedy`` (default 0.5) and every step count multiplied by its inverse, so that the same simulated time
-    and the same output times are covered (:func:`.lammps_scripts.refine_timestep` says what changes; scripts with
-    commands of unknown step semantics, e.g. an energy minimisation, are not refined).
-    A blow-up of the refined run, or of a script that cannot be refined, ends the work chain with exit code 311. The
-    step numbers in the thermo and dump output of a refined run count the shorter steps; :func:`step_divisor` gives
-    the factor.
+    - incomplete (job killed or out of time, output or required files missing): run again with the same inputs (a
+      continuation chunk from the same restart file), so at most that one calculation's work is lost;
+    - dynamics that blew up: run once more with the script built anew at the timestep times ``timestep_remedy``
+      (``parameters``, default 0.5): every step count derives from a time, so the run covers the same simulated
+      time with output at the same times. A blow-up of that rerun, of an energy minimisation or with a remedy of 1
+      ends the work chain with 311;
+    - any other LAMMPS error: stop with 310.
     """
 
-    _process_class = LammpsRawCalculation
+    _process_class = LammpsCalculation
 
     @classmethod
     def define(cls, spec):
         super().define(spec)
-        spec.expose_inputs(LammpsRawCalculation, namespace='lammps')
+        spec.expose_inputs(LammpsCalculation, namespace='lammps', exclude=('script', 'filenames'))
         spec.input(
-            'required_files',
-            valid_type=orm.List,
+            'script',
+            valid_type=orm.Str,
             serializer=orm.to_aiida_type,
-            default=lambda: orm.List([scripts.RESTART_OUTPUT]),
-            help='Files a complete run leaves in the retrieved folder.',
+            help=f'Name of the script to build: one of {sorted(scripts.SCRIPTS)}.',
         )
         spec.input(
-            'timestep_remedy',
-            valid_type=orm.Float,
-            serializer=orm.to_aiida_type,
-            default=lambda: orm.Float(0.5),
-            validator=validate_timestep_remedy,
-            help='Factor of the timestep for the one rerun of dynamics that blew up (1/k; 1: no rerun).',
+            'parameters',
+            valid_type=orm.Dict,
+            help='Settings the script is built from (a section of md.yaml plus what the run adds, e.g. `chunk`).',
         )
-        spec.expose_outputs(LammpsRawCalculation)
+        spec.input(
+            'potential',
+            valid_type=(NNPotentialData, orm.Dict),
+            validator=validate_potential,
+            help='NNPotentialData, or Dict(elements=[...], commands=[pair_style ..., pair_coeff ...]).',
+        )
+        spec.inputs.validator = validate_script_inputs
+        spec.expose_outputs(LammpsCalculation)
         spec.outline(
             cls.setup,
             while_(cls.should_run_process)(cls.run_process, cls.inspect_process),
@@ -277,71 +234,72 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         spec.exit_code(
             311,
             'ERROR_LAMMPS_UNSTABLE',
-            message='The simulation blew up ({symptom}) {when}: use a smaller timestep, or check the potential (its '
-            'short-range repulsion) and the structure (atoms too close)',
+            message='{blow_up}, {when}: use a smaller timestep, or check the potential (its short-range repulsion) and '
+            'the structure (atoms too close)',
         )
 
     def setup(self):
         super().setup()
-        self.ctx.inputs = self.exposed_inputs(LammpsRawCalculation, 'lammps')
+        self.ctx.inputs = self.exposed_inputs(LammpsCalculation, 'lammps')
+        potential = self.inputs.potential
+        files = {
+            **({'potential': potential} if isinstance(potential, NNPotentialData) else {}),
+            **self.ctx.inputs.get('files', {}),
+        }
+        self.ctx.inputs.files = files
+        self.ctx.inputs.filenames = {key: scripts.INPUT_FILES[key] for key in files}
         self.ctx.timestep_divisor = 1
+        self.ctx.inputs.script = self.script()
 
-    @process_handler(priority=610)
+    def script(self) -> orm.SinglefileData:
+        """The script at the current timestep, stored: the checkpoint can only refer to stored nodes."""
+        text = build_script(
+            self.inputs.script.value,
+            self.inputs.parameters.get_dict(),
+            self.inputs.potential,
+            self.ctx.timestep_divisor,
+        )
+        return orm.SinglefileData.from_string(text, filename=LammpsCalculation.FILENAME_INPUT).store()
+
+    @process_handler(priority=600, exit_codes=[LammpsCalculation.exit_codes.ERROR_UNSTABLE_DYNAMICS])
     def handle_unstable_dynamics(self, node):
-        """Dynamics that blew up: run once more with a shorter timestep over the same simulated time, else stop."""
-        symptom = instability(node)
-        if symptom is None:
-            return None
-        divisor = round(1.0 / self.inputs.timestep_remedy.value)
+        """Run once more with the script built at a shorter timestep, else stop with 311."""
+        divisor = round(1.0 / self.inputs.parameters.get('timestep_remedy', DEFAULT_REMEDY))
         if self.ctx.timestep_divisor > 1:
             when = f'again with the timestep divided by {self.ctx.timestep_divisor}'
-            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(symptom=symptom, when=when))
-        if divisor == 1:
+        elif divisor == 1:
             when = 'and `timestep_remedy` is 1 (no rerun with a shorter timestep)'
-            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(symptom=symptom, when=when))
-        try:
-            script = scripts.refine_timestep(self.ctx.inputs.script.get_content(), divisor)
-        except scripts.RefinementError as error:
-            when = f'and the script cannot run with a shorter timestep ({error})'
-            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(symptom=symptom, when=when))
-        # stored now: the work chain's checkpoint can only refer to stored nodes (the daemon may stop before the rerun)
-        refined = orm.SinglefileData.from_string(script, filename=self.ctx.inputs.script.filename)
-        self.ctx.inputs.script = refined.store()
-        self.ctx.timestep_divisor = divisor
-        self.report(
-            f'{node.process_label}<{node.pk}> blew up ({symptom}); running again with the timestep divided by '
-            f'{divisor} and {divisor} times the steps (same simulated time)'
+        elif self.inputs.script.value in scripts.MINIMISATIONS:
+            when = 'in an energy minimisation (no timestep to shorten)'
+        else:
+            self.ctx.timestep_divisor = divisor
+            self.ctx.inputs.script = self.script()
+            self.report(
+                f'{node.process_label}<{node.pk}>: {node.exit_message}; running again with the timestep divided by '
+                f'{divisor} over the same simulated time'
+            )
+            return ProcessHandlerReport(True)
+        return ProcessHandlerReport(
+            True, self.exit_codes.ERROR_LAMMPS_UNSTABLE.format(blow_up=node.exit_message, when=when)
         )
+
+    @process_handler(
+        priority=500,
+        exit_codes=[
+            LammpsCalculation.exit_codes.ERROR_INCOMPLETE_RUN,
+            LammpsCalculation.exit_codes.ERROR_MISSING_FILES,
+            LammpsCalculation.exit_codes.ERROR_OUTFILE_MISSING,
+        ],
+    )
+    def handle_incomplete_run(self, node):
+        """Run again with the same inputs."""
+        self.report(f'{node.process_label}<{node.pk}>: {node.exit_message}; running again with the same inputs')
         return ProcessHandlerReport(True)
 
-    @process_handler(priority=600)
+    @process_handler(priority=400, exit_codes=[LammpsCalculation.exit_codes.ERROR_PARSER_DETECTED_LAMMPS_RUN_ERROR])
     def handle_lammps_error(self, node):
         """A LAMMPS error does not go away by running again: stop with the message."""
-        if node.exit_status == LammpsRawCalculation.exit_codes.ERROR_PARSER_DETECTED_LAMMPS_RUN_ERROR.status:
-            return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_RUN.format(error=node.exit_message))
-        return None
-
-    @process_handler(priority=500)
-    def handle_incomplete_run(self, node):
-        """Run again with the same inputs when the run did not reach its end (killed, walltime, lost output)."""
-        missing = self.missing_files(node)
-        if node.is_finished_ok and not missing:
-            return None
-        if node.exit_status not in (0, LammpsRawCalculation.exit_codes.ERROR_OUTFILE_MISSING.status):
-            return None
-        self.report(f'{node.process_label}<{node.pk}> did not complete (missing: {", ".join(missing)}); running again')
-        return ProcessHandlerReport(True)
-
-    def missing_files(self, node) -> list[str]:
-        """Required files (and LAMMPS' end-of-run line) that the run did not leave."""
-        if 'retrieved' not in node.outputs:
-            return ['retrieved folder']
-        names = set(node.outputs.retrieved.base.repository.list_object_names())
-        missing = [name for name in self.inputs.required_files.get_list() if name not in names]
-        results = node.outputs.results.get_dict() if 'results' in node.outputs else {}
-        if 'total_wall_time' not in results.get('compute_variables', {}):
-            missing.append('end of run in lammps.out')
-        return missing
+        return ProcessHandlerReport(True, self.exit_codes.ERROR_LAMMPS_RUN.format(error=node.exit_message))
 
 
 # -- shared base of the MD work chains -------------------------------------------------------------------------------
@@ -446,10 +404,6 @@ class LammpsWorkChain(WorkChain):
     def potential_engine(self) -> str:
         return self.inputs.parameters.get('potential_engine', 'pair_style')
 
-    def potential_commands(self) -> list[str]:
-        core_repulsion = self.inputs.parameters.get('core_repulsion')
-        return potential_setup(self.inputs.potential, core_repulsion, self.potential_engine())[0]
-
     def pair_style_files(self) -> dict[str, orm.SinglefileData]:
         """The pair-style file of a neural network potential run as ``pair_style glassceramic`` (made once)."""
         if self.potential_engine() != 'pair_style' or not isinstance(self.inputs.potential, NNPotentialData):
@@ -459,34 +413,27 @@ class LammpsWorkChain(WorkChain):
         return {'pair_style': self.ctx.pair_style_file}
 
     def submit_run(
-        self, script: str, files: Mapping[str, orm.SinglefileData], retrieve: list[str], label: str
+        self, script: str, files: Mapping[str, orm.SinglefileData], retrieve: list[str], label: str, **settings
     ) -> orm.WorkChainNode:
-        """Submit one restartable LAMMPS run; ``retrieve`` files must all be there for the run to count."""
-        inputs = calculation_inputs(
-            self.inputs.code,
-            script=script,
-            potential=self.inputs.potential,
-            files={**self.pair_style_files(), **files},
-            retrieve=retrieve,
-            options=self.inputs.options.get_dict(),
-        )
+        """Submit one restartable LAMMPS run of script ``script`` built from ``parameters`` with ``settings`` added;
+        ``retrieve`` files must all be there for the run to count."""
+        parameters = orm.Dict({**self.inputs.parameters.get_dict(), **settings}) if settings else self.inputs.parameters
         node = self.submit(
             LammpsBaseWorkChain,
-            lammps=inputs,
-            required_files=orm.List(retrieve),
+            script=script,
+            parameters=parameters,
+            potential=self.inputs.potential,
+            lammps={
+                'code': self.inputs.code,
+                'files': {**self.pair_style_files(), **files},
+                'settings': orm.Dict({'additional_retrieve_list': retrieve}),
+                'metadata': {'options': self.inputs.options.get_dict()},
+            },
             max_iterations=self.inputs.max_iterations,
-            timestep_remedy=orm.Float(self.inputs.parameters.get('timestep_remedy', 0.5)),
             metadata={'call_link_label': label},
         )
         self.report(f'launched LammpsBaseWorkChain<{node.pk}> for {label}')
         return node
-
-    @staticmethod
-    def step_divisor_input(node: orm.WorkChainNode) -> dict[str, orm.Int]:
-        """``{'step_divisor': Int(k)}`` for the output parsers when the run of ``node`` had its timestep divided by
-        ``k``, else ``{}`` (the parsers' provenance then stays that of a plain run)."""
-        divisor = step_divisor(node)
-        return {'step_divisor': orm.Int(divisor)} if divisor > 1 else {}
 
     def failed(self, node: orm.WorkChainNode, run: str):
         """The exit code when a run did not finish well, else None."""

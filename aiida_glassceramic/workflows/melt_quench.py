@@ -7,7 +7,6 @@ from aiida.engine import ToContext
 
 from ..engines import lammps_scripts as scripts
 from .lammps_base import LammpsWorkChain, data_file_node
-from .md_functions import extract_file, final_structure, parse_thermo
 
 
 class MeltQuenchWorkChain(LammpsWorkChain):
@@ -38,19 +37,12 @@ class MeltQuenchWorkChain(LammpsWorkChain):
         return None
 
     def run_melt_quench(self):
-        script = scripts.melt_quench_script(
-            self.inputs.parameters.get_dict(), self.potential_commands(), self.elements()
-        )
         files = {'structure': data_file_node(self.inputs.structure, self.elements())}
-        return ToContext(
-            run=self.submit_run(script, files, [scripts.RESTART_OUTPUT, scripts.FINAL_DUMP], 'melt_quench')
-        )
+        retrieve = [scripts.RESTART_OUTPUT, scripts.FINAL_DUMP]
+        return ToContext(run=self.submit_run('melt_quench', files, retrieve, 'melt_quench'))
 
     def results(self):
         if exit_code := self.failed(self.ctx.run, 'melt_quench'):
             return exit_code
-        retrieved = self.ctx.run.outputs.retrieved
-        self.out('structure', final_structure(retrieved))
-        self.out('thermo', parse_thermo(retrieved, **self.step_divisor_input(self.ctx.run)))
-        self.out('restart', extract_file(retrieved, orm.Str(scripts.RESTART_OUTPUT)))
+        self.out_many({name: self.ctx.run.outputs[name] for name in ('structure', 'thermo', 'restart')})
         return None

@@ -7,7 +7,6 @@ from aiida.engine import ToContext
 
 from ..engines import lammps_scripts as scripts
 from .lammps_base import LammpsWorkChain, data_file_node
-from .md_functions import final_structure, parse_thermo
 
 
 class RelaxWorkChain(LammpsWorkChain):
@@ -32,11 +31,10 @@ class RelaxWorkChain(LammpsWorkChain):
         return None
 
     def run_relax(self):
-        script = scripts.relax_script(self.inputs.parameters.get_dict(), self.potential_commands(), self.elements())
         runs = {}
         for key, structure in self.inputs.structures.items():
             files = {'structure': data_file_node(structure, self.elements())}
-            runs[key] = self.submit_run(script, files, [scripts.FINAL_DUMP], f'relax_{key}')
+            runs[key] = self.submit_run('relax', files, [scripts.FINAL_DUMP], f'relax_{key}')
         return ToContext(**{f'relax_{key}': node for key, node in runs.items()})
 
     def results(self):
@@ -44,6 +42,6 @@ class RelaxWorkChain(LammpsWorkChain):
             node = self.ctx[f'relax_{key}']
             if exit_code := self.failed(node, f'relax {key}'):
                 return exit_code
-            self.out(f'structures.{key}', final_structure(node.outputs.retrieved))
-            self.out(f'thermo.{key}', parse_thermo(node.outputs.retrieved))
+            self.out(f'structures.{key}', node.outputs.structure)
+            self.out(f'thermo.{key}', node.outputs.thermo)
         return None

@@ -1,5 +1,5 @@
 """Vibrational density of states: NVT at low temperature with velocities dumped -> VDOS per species group and band
-centres (the velocity dump stays in the retrieved folder and streams through the analysis)."""
+centres (the velocity dump stays a file, the run's ``velocities`` output, and streams through the analysis)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from aiida.engine import ToContext
 from ..engines import lammps_scripts as scripts
 from .analysis_functions import compute_vdos
 from .lammps_base import LammpsWorkChain, check_positive, data_file_node
-from .md_functions import extract_file
 
 
 class VdosWorkChain(LammpsWorkChain):
@@ -42,11 +41,10 @@ class VdosWorkChain(LammpsWorkChain):
         return None
 
     def run_md(self):
-        script = scripts.vdos_script(self.inputs.parameters.get_dict(), self.potential_commands(), self.elements())
         runs = {}
         for key, structure in self.inputs.structures.items():
             files = {'structure': data_file_node(structure, self.elements())}
-            runs[key] = self.submit_run(script, files, [scripts.VELOCITY_DUMP], f'md_{key}')
+            runs[key] = self.submit_run('vdos', files, [scripts.VELOCITY_DUMP], f'md_{key}')
         return ToContext(**runs)
 
     def analyse(self):
@@ -58,8 +56,7 @@ class VdosWorkChain(LammpsWorkChain):
             node = self.ctx[key]
             if exit_code := self.failed(node, key):
                 return exit_code
-            velocities = extract_file(node.outputs.retrieved, orm.Str(scripts.VELOCITY_DUMP))
-            outputs = compute_vdos(velocities, analysis)
+            outputs = compute_vdos(node.outputs.velocities, analysis)
             self.out(f'vdos.{key}', outputs['vdos'])
             self.out(f'band_centres.{key}', outputs['band_centre'])
         return None

@@ -54,7 +54,7 @@ def anneal_builder(aiida_profile, aiida_code_installed):
 
     def factory(chunk_steps: int):
         return AnnealWorkChain.get_builder_from_protocol(
-            code, structure, potential, protocol='demo', overrides=overrides(chunk_steps)
+            code, structure, potential=potential, protocol='demo', overrides=overrides(chunk_steps)
         )
 
     return factory
@@ -124,4 +124,4 @@ def test_anneal_survives_a_daemon_restart(anneal_builder, started_daemon_client,
     reference, reference_node = run_get_node(anneal_builder(CHUNK_STEPS))
     assert reference_node.is_finished_ok, reference_node.exit_message
     assert_same_trajectory(node.outputs, reference)
-    assert sorted(node.outputs.snapshots) == [f'step_{CHUNK_STEPS * (index + 1):012d}' for index in range(CHUNKS)]
+    assert sorted(node.outputs.snapshots) == [f'fs_{CHUNK_STEPS * (index + 1):012d}' for index in range(CHUNKS)]  # 1 fs

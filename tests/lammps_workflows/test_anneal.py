@@ -7,14 +7,17 @@ import pytest
 from aiida import orm
 from aiida.engine import run_get_node
 
+from aiida_glassceramic.calculations.lammps import LammpsCalculation
 from aiida_glassceramic.workflows.anneal import AnnealWorkChain
 
 from .conftest import LMP, PREPEND
 
 pytestmark = pytest.mark.slow
 
+INCOMPLETE = LammpsCalculation.exit_codes.ERROR_INCOMPLETE_RUN.status
+
 TOTAL_STEPS = 600
-SNAPSHOT_STEPS = [200, 300, 400, 500, 600]  # every 100 steps from step 200, written out by hand
+SNAPSHOTS = [f'fs_{fs:012d}' for fs in (200, 300, 400, 500, 600)]  # every 0.1 ps from 0.2 ps, written out by hand
 
 
 def overrides(chunk_ps: float, pressure_bar: float = 1.0) -> dict:
@@ -33,7 +36,7 @@ def overrides(chunk_ps: float, pressure_bar: float = 1.0) -> dict:
 
 def run_anneal(code, structure, potential, chunk_ps: float, pressure_bar: float = 1.0):
     builder = AnnealWorkChain.get_builder_from_protocol(
-        code, structure, potential, protocol='demo', overrides=overrides(chunk_ps, pressure_bar)
+        code, structure, potential=potential, protocol='demo', overrides=overrides(chunk_ps, pressure_bar)
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
@@ -74,7 +77,7 @@ def assert_same_positions(structure: orm.StructureData, expected: orm.StructureD
 def assert_same_trajectory(results, reference):
     """Same final positions, same thermo series and the same snapshots, to float precision."""
     assert_same_positions(results['structure'], reference['structure'], atol=1e-8)
-    for name in ('step', 'temp', 'pe', 'press', 'vol'):
+    for name in ('step', 'time', 'temp', 'pe', 'press', 'vol'):
         np.testing.assert_allclose(
             results['thermo'].get_array(name), reference['thermo'].get_array(name), rtol=1e-9, err_msg=name
         )
@@ -89,7 +92,7 @@ def test_two_chunks_equal_one_run(lmp_code, beta_structure, classical_potential,
     assert_same_trajectory(results, reference)
     steps = results['thermo'].get_array('step')
     assert steps[0] == 0 and steps[-1] == TOTAL_STEPS and np.all(np.diff(steps) == 10)
-    assert sorted(int(key.split('_')[1]) for key in results['snapshots']) == SNAPSHOT_STEPS
+    assert sorted(results['snapshots']) == SNAPSHOTS
 
 
 def test_killed_chunk_is_rerun(tmp_path, aiida_code_installed, beta_structure, classical_potential, reference):
@@ -112,7 +115,9 @@ def test_killed_chunk_is_rerun(tmp_path, aiida_code_installed, beta_structure, c
     killed = runs['chunk_0001'][0].outputs.retrieved
     stdout = killed.base.repository.get_object_content('lammps.out')
     assert 'Total wall time' not in stdout and 'final.restart' not in killed.base.repository.list_object_names()
-    assert sorted(int(key.split('_')[1]) for key in results['snapshots']) == SNAPSHOT_STEPS
+    assert runs['chunk_0001'][0].exit_status == INCOMPLETE
+    assert runs['chunk_0001'][1].inputs.files.restart.uuid == runs['chunk_0001'][0].inputs.files.restart.uuid
+    assert sorted(results['snapshots']) == SNAPSHOTS
     assert_same_trajectory(results, reference)
 
 
@@ -121,7 +126,7 @@ def test_chunk_killed_inside_its_thermo_table_is_rerun(
 ):
     """The first continuation chunk's LAMMPS is killed (SIGKILL) while it prints thermo rows, as a job that hits its
     wall time would be: the screen output ends inside the thermo table, which aiida-lammps' own parser cannot read.
-    The package's parser reports the run as incomplete, and the chunk is run again."""
+    The parser reports the run as incomplete, and the chunk is run again."""
     marker = tmp_path / 'killed'
     wrapper = tmp_path / 'lmp-killed-in-table'
     wrapper.write_text(
@@ -146,7 +151,7 @@ def test_chunk_killed_inside_its_thermo_table_is_rerun(
     stdout = killed.outputs.retrieved.base.repository.get_object_content('lammps.out')
     steps = [int(line.split()[0]) for line in stdout.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
     assert steps[-1] >= 300 and 'Loop time' not in stdout  # cut inside the thermo table
-    assert killed.exit_status == 0 and 'unparsed' in killed.outputs.results['compute_variables']
+    assert killed.exit_status == INCOMPLETE
     assert_same_trajectory(results, reference)
 
 

@@ -27,7 +27,7 @@ def schedule(time_ps: np.ndarray) -> np.ndarray:
 
 def test_melt_quench_follows_schedule(lmp_code, beta_structure, classical_potential):
     builder = MeltQuenchWorkChain.get_builder_from_protocol(
-        lmp_code, beta_structure, classical_potential, protocol='demo', overrides=OVERRIDES
+        lmp_code, beta_structure, potential=classical_potential, protocol='demo', overrides=OVERRIDES
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message

@@ -81,7 +81,9 @@ def run_workflow(workflow, code, structure, potential, *, engine: str = 'pair_st
     """The outputs and node of ``workflow`` run with the demo protocol, few steps, the potential run by ``engine``."""
     common = {**FEW_STEPS['common'], 'potential_engine': engine, **({'options': options} if options else {})}
     overrides = {**FEW_STEPS, 'common': common}
-    builder = workflow.get_builder_from_protocol(code, structure, potential, protocol='demo', overrides=overrides)
+    builder = workflow.get_builder_from_protocol(
+        code, structure, potential=potential, protocol='demo', overrides=overrides
+    )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     marker = 'pair_style glassceramic' if engine == 'pair_style' else 'external pf/callback'
@@ -120,7 +122,7 @@ def test_melt_quench_and_anneal_with_nnp(nnp_code, small_cell, nnp, model_file):
     assert np.abs(driven['structure'].get_ase().positions - atoms.positions).max() < 1e-8
 
     annealed = launch(AnnealWorkChain, nnp_code, glass['structure'], nnp)
-    assert sorted(annealed['snapshots']) == ['step_000000000010', 'step_000000000020']
+    assert sorted(annealed['snapshots']) == ['fs_000000000010', 'fs_000000000020']
     assert list(annealed['thermo'].get_array('step')) == list(range(0, 21, 5))
 
 

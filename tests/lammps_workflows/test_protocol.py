@@ -33,7 +33,7 @@ def fixes_and_runs(script: str) -> list[tuple[str, str]]:
 
 def test_paper_melt_quench(lmp_code, beta_structure, classical_potential):
     builder = MeltQuenchWorkChain.get_builder_from_protocol(
-        lmp_code, beta_structure, classical_potential, protocol='paper'
+        lmp_code, beta_structure, potential=classical_potential, protocol='paper'
     )
     script = scripts.melt_quench_script(builder.parameters.get_dict(), PAIR_COMMANDS, ELEMENTS)
     assert 'units metal' in script and 'timestep 0.001\n' in script
@@ -50,43 +50,49 @@ def test_paper_melt_quench(lmp_code, beta_structure, classical_potential):
 
 
 def test_paper_anneal(lmp_code, beta_structure, classical_potential):
-    builder = AnnealWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential, protocol='paper')
+    builder = AnnealWorkChain.get_builder_from_protocol(
+        lmp_code, beta_structure, potential=classical_potential, protocol='paper'
+    )
     parameters = builder.parameters.get_dict()
     chunks = scripts.anneal_chunks(parameters)
     assert len(chunks) == 100 and {chunk.steps for chunk in chunks} == {1_000_000}  # 100 ns in 1 ns chunks
     assert chunks[-1].last_step == 100_000_000
     # snapshots every 1 ns from 70 ns to 100 ns: 31 of them
     assert scripts.snapshot_steps(parameters) == list(range(70_000_000, 100_000_001, 1_000_000))
-    first = scripts.anneal_chunk_script(parameters, chunks[0], PAIR_COMMANDS, ELEMENTS)
-    later = scripts.anneal_chunk_script(parameters, chunks[69], PAIR_COMMANDS, ELEMENTS)
+    first = scripts.anneal_chunk_script({**parameters, 'chunk': 0}, PAIR_COMMANDS, ELEMENTS)
+    later = scripts.anneal_chunk_script({**parameters, 'chunk': 69}, PAIR_COMMANDS, ELEMENTS)
     for script in (first, later):
         ((fix, steps),) = fixes_and_runs(script)
         assert fix.split()[3:] == ['npt', 'temp', '600', '600', '0.1', 'iso', '1', '1', '1'] and steps == '1000000'
         assert 'write_restart final.restart' in script
     assert 'read_data structure.data' in first and 'velocity all create 600' in first
-    assert 'read_restart previous.restart' in later and 'velocity' not in later
+    assert 'read_restart previous.restart\nreset_timestep 69000000 time 69000\n' in later and 'velocity' not in later
     assert 'dump snapshots all custom 1000000 snapshots.dump' in later and 'delay 70000000' in later
     assert 'dump snapshots' not in first
 
 
 def test_paper_diffusion_vdos_relax(lmp_code, beta_structure, classical_potential):
     diffusion = DiffusionWorkChain.get_builder_from_protocol(
-        lmp_code, beta_structure, classical_potential, protocol='paper'
+        lmp_code, beta_structure, potential=classical_potential, protocol='paper'
     ).parameters.get_dict()
     assert {400.0, 600.0} <= set(diffusion['temperatures'])
     assert (diffusion['fit_start_ps'], diffusion['fit_stop_ps']) == (100.0, 1000.0)  # 0.1 - 1 ns
     assert diffusion['displacement_window_ps'] == 1.0 and diffusion['conductivity_temperature'] == 300.0
-    script = scripts.diffusion_script(diffusion, 400.0, PAIR_COMMANDS, ELEMENTS)
+    script = scripts.diffusion_script({**diffusion, 'temperature': 400.0}, PAIR_COMMANDS, ELEMENTS)
     assert fixes_and_runs(script) == [('fix nvt all nvt temp 400 400 0.1', '1000000')]  # 1 ns NVT
     assert 'group mobile type 1' in script and 'dump trajectory mobile custom 1000 trajectory.dump' in script
     assert 'ix iy iz' in script
 
-    vdos = VdosWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential, protocol='paper')
+    vdos = VdosWorkChain.get_builder_from_protocol(
+        lmp_code, beta_structure, potential=classical_potential, protocol='paper'
+    )
     script = scripts.vdos_script(vdos.parameters.get_dict(), PAIR_COMMANDS, ELEMENTS)
     assert fixes_and_runs(script) == [('fix nvt all nvt temp 100 100 0.1', '1000000')]  # 1 ns NVT at 100 K
     assert 'dump velocities all custom 10 velocities.dump id element x y z vx vy vz' in script
 
-    relax = RelaxWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential, protocol='paper')
+    relax = RelaxWorkChain.get_builder_from_protocol(
+        lmp_code, beta_structure, potential=classical_potential, protocol='paper'
+    )
     script = scripts.relax_script(relax.parameters.get_dict(), PAIR_COMMANDS, ELEMENTS)
     assert 'fix cell all box/relax aniso 1 vmax 0.001' in script and 'minimize 0 0.001 10000 100000' in script
 
@@ -106,7 +112,7 @@ def test_paper_diffusion_vdos_relax(lmp_code, beta_structure, classical_potentia
 def test_bad_parameters(lmp_code, beta_structure, classical_potential, *, workflow, overrides, message):
     with pytest.raises(InputValidationError, match=re.escape(message)):
         workflow.get_builder_from_protocol(
-            lmp_code, beta_structure, classical_potential, protocol='demo', overrides=overrides
+            lmp_code, beta_structure, potential=classical_potential, protocol='demo', overrides=overrides
         )
 
 
@@ -115,9 +121,11 @@ def test_potential_must_cover_species(lmp_code, beta_structure):
 
     lithium_sulfur = orm.Dict({'elements': ['Li', 'S'], 'commands': ['pair_style lj/cut 5.0', 'pair_coeff * * 0.1 2']})
     with pytest.raises(InputValidationError, match=r"`structure` holds \['P'\]"):
-        AnnealWorkChain.get_builder_from_protocol(lmp_code, beta_structure, lithium_sulfur, protocol='demo')
+        AnnealWorkChain.get_builder_from_protocol(lmp_code, beta_structure, potential=lithium_sulfur, protocol='demo')
     with pytest.raises(InputValidationError, match=r"`structures.structure` holds \['P'\]"):
-        DiffusionWorkChain.get_builder_from_protocol(lmp_code, beta_structure, lithium_sulfur, protocol='demo')
+        DiffusionWorkChain.get_builder_from_protocol(
+            lmp_code, beta_structure, potential=lithium_sulfur, protocol='demo'
+        )
 
 
 def test_validation_runs_at_launch(lmp_code, beta_structure, classical_potential):
@@ -125,7 +133,7 @@ def test_validation_runs_at_launch(lmp_code, beta_structure, classical_potential
     from aiida import orm
     from aiida.engine import run
 
-    builder = DiffusionWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential)
+    builder = DiffusionWorkChain.get_builder_from_protocol(lmp_code, beta_structure, potential=classical_potential)
     builder.parameters = orm.Dict({**builder.parameters.get_dict(), 'temperatures': []})
     with pytest.raises(ValueError, match=re.escape('parameters.temperatures')):
         run(builder)
@@ -133,7 +141,9 @@ def test_validation_runs_at_launch(lmp_code, beta_structure, classical_potential
 
 def test_unknown_protocol(lmp_code, beta_structure, classical_potential):
     with pytest.raises(InputValidationError, match='protocol `nonsense`'):
-        RelaxWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential, protocol='nonsense')
+        RelaxWorkChain.get_builder_from_protocol(
+            lmp_code, beta_structure, potential=classical_potential, protocol='nonsense'
+        )
 
 
 def test_paper_runs_the_pair_style_on_mpi_ranks():
@@ -154,7 +164,7 @@ def test_unknown_potential_engine_is_refused(lmp_code, beta_structure, classical
         MeltQuenchWorkChain.get_builder_from_protocol(
             lmp_code,
             beta_structure,
-            classical_potential,
+            potential=classical_potential,
             protocol='demo',
             overrides={'common': {'potential_engine': 'gpu'}},
         )

@@ -42,7 +42,7 @@ def test_relax_lowers_energy_to_a_force_minimum(lmp_code, beta_structure, classi
     monkeypatch.chdir(tmp_path)
     overrides = {'relax': {'cell': None, 'ftol': 1e-4, 'maxiter': 5000, 'maxeval': 50000}}
     builder = RelaxWorkChain.get_builder_from_protocol(
-        lmp_code, {'beta': beta_structure}, classical_potential, protocol='demo', overrides=overrides
+        lmp_code, {'beta': beta_structure}, potential=classical_potential, protocol='demo', overrides=overrides
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
@@ -59,7 +59,7 @@ def test_diffusion_series(lmp_code, beta_structure, classical_potential):
     temperatures = [1200.0, 1800.0]
     overrides = {'diffusion': {'temperatures': temperatures}}
     builder = DiffusionWorkChain.get_builder_from_protocol(
-        lmp_code, beta_structure, classical_potential, protocol='demo', overrides=overrides
+        lmp_code, beta_structure, potential=classical_potential, protocol='demo', overrides=overrides
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
@@ -80,8 +80,7 @@ def test_diffusion_series(lmp_code, beta_structure, classical_potential):
     assert results['trajectory']['structure_T1200'].filename == 'trajectory.dump'
     # the MSD at the longest lag has one time origin: check it against the dump's first and last frames
     msd = results['msd']['structure_T1200']
-    calculation = node.called[0].called[-1]
-    frames = read_frames(calculation.outputs.retrieved.base.repository.get_object_content('trajectory.dump'))
+    frames = read_frames(results['trajectory']['structure_T1200'].get_content())
     assert len(frames) == len(msd.get_array('time_ps')) == 101  # 1 ps every 0.01 ps, plus step 0
     displacement = frames[-1] - frames[0]
     np.testing.assert_allclose(msd.get_array('msd_Li_A2')[-1], np.mean(np.sum(displacement**2, axis=1)), rtol=1e-6)
@@ -104,7 +103,9 @@ def read_frames(text: str) -> list[np.ndarray]:
 
 
 def test_vdos(lmp_code, beta_structure, classical_potential):
-    builder = VdosWorkChain.get_builder_from_protocol(lmp_code, beta_structure, classical_potential, protocol='demo')
+    builder = VdosWorkChain.get_builder_from_protocol(
+        lmp_code, beta_structure, potential=classical_potential, protocol='demo'
+    )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     vdos = results['vdos']['structure']

@@ -50,6 +50,14 @@ def preload_mpi_library() -> None:
             return
 
 
+def check_timestep(timestep: float) -> None:
+    """A time step must be positive (LAMMPS itself accepts 0 and negative ones)."""
+    if not timestep > 0:
+        raise CouplingError(
+            f'timestep `{timestep:g}`: give a positive time step in ps (units metal), e.g. `timestep 0.001`'
+        )
+
+
 def parse_elements(text: str) -> list[str]:
     """Element symbols from a LAMMPS string such as ``"Li P S"`` (commas allowed)."""
     return text.replace(',', ' ').split()
@@ -115,25 +123,26 @@ class FixExternalCoupling:
         return table
 
     def attach(self) -> FixExternalCoupling:
-        """Register the callback with LAMMPS (the fix must exist already)."""
+        """Register the callback with LAMMPS (the fix must exist already) once the masses set so far fit."""
+        self.check_masses()
         self.lmp.set_fix_external_callback(self.fix_id, self.callback, None)
         return self
 
-    def check_masses(self) -> list[str]:
-        """Warnings for atom types whose mass is far from their element's: a sign of a wrong element order."""
+    def check_masses(self) -> None:
+        """Refuse atom types whose mass (if set) is far from their element's: the element order is wrong."""
         masses = self.lmp.numpy.extract_atom('mass')
-        problems = []
-        known = [atomic_masses[atomic_numbers[element]] for element in self.potential.elements]
+        known = {element: atomic_masses[atomic_numbers[element]] for element in self.potential.elements}
+        nearest = [min(known, key=lambda element: abs(known[element] - mass)) for mass in masses[1:]]
         for atom_type, symbol in enumerate(self.elements, start=1):
             expected = atomic_masses[atomic_numbers[symbol]]
             deviation = abs(masses[atom_type] - expected)
             # P and S differ by 3.5 %: the mass must also be nearer its element than any other of the potential
-            if deviation > MASS_TOLERANCE * expected or any(abs(masses[atom_type] - m) < deviation for m in known):
-                problems.append(
-                    f'atom type {atom_type} has mass {masses[atom_type]:g} but nnp_elements maps it to {symbol} '
-                    f'({expected:.3f}); check the order of nnp_elements'
+            if masses[atom_type] > 0 and (deviation > MASS_TOLERANCE * expected or nearest[atom_type - 1] != symbol):
+                raise CouplingError(
+                    f'nnp_elements `{" ".join(self.elements)}`: atom type {atom_type} has mass {masses[atom_type]:g} '
+                    f'but is mapped to {symbol} ({expected:.3f}); give one element per atom type in the order of the '
+                    f'masses, e.g. `variable nnp_elements string "{" ".join(nearest)}"`'
                 )
-        return problems
 
     def warn(self, kind: str, message: str) -> None:
         """Show the first warning of each kind on stderr and as ``WARNING:`` in LAMMPS' output; count the rest."""
@@ -154,9 +163,9 @@ class FixExternalCoupling:
 
     def apply(self, nlocal: int, x: np.ndarray, f: np.ndarray) -> None:
         """Evaluate the potential on the owned atoms and hand forces, energy and virial to the fix."""
-        if self.calls == 0:
-            for warning in self.check_masses():
-                self.warn('mass', warning)
+        if self.calls == 0:  # masses and time step as the run found them
+            self.check_masses()
+            check_timestep(self.lmp.extract_global('dt'))
         self.calls += 1
         types = self.lmp.numpy.extract_atom('type', nelem=nlocal)
         with warnings.catch_warnings(record=True) as caught:

@@ -29,8 +29,10 @@ The ``fix ... external`` command must stand on its own line of the main script (
 ``if`` command or a loop body): the driver runs the script up to it, attaches the potential and runs the rest.
 A script without ``fix external`` runs exactly as with ``lmp``.
 
-Exit codes: 0 ok, 1 LAMMPS error (message as ``ERROR:`` on LAMMPS' screen and log), 2 bad potential set-up
-(message on stderr naming the variable and the fix).
+Exit codes: 0 ok, 1 LAMMPS error (message as ``ERROR:`` on LAMMPS' screen and log; also an error inside a run, such
+as a time step set to 0 through a variable), 2 bad input, refused before the run (message on stderr and as
+``ERROR:`` line naming the variable or command and the fix): the ``nnp_*`` variables, an element order that
+contradicts the atom types' masses, a time step <= 0, a box that is not periodic in x, y and z, a bad switch.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,7 @@ from .lammps_coupling import (
     FixExternalCoupling,
     Potential,
     abort_run,
+    check_timestep,
     parse_elements,
     preload_mpi_library,
 )
@@ -58,6 +61,7 @@ VARIABLE_ELEMENTS = 'nnp_elements'
 VARIABLE_DTYPE = 'nnp_dtype'
 VARIABLE_DEVICE = 'nnp_device'
 VARIABLE_SKIN = 'nnp_skin'
+DTYPES = ('float32', 'float64')
 HINT_PLACEMENT = (
     'put `fix ID GROUP external pf/callback 1 1` on its own line of the main input script (not inside an include '
     'file, an if command or a loop body), so glassceramic-lmp can attach the potential to it'
@@ -94,26 +98,44 @@ def split_command_line(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     return input_path, passed
 
 
-def split_script(text: str) -> list[Segment]:
-    """Cut the script after every ``fix ID GROUP external ...`` command (``&`` continuations and ``\"\"\"`` blocks
-    followed as LAMMPS reads them)."""
-    segments = []
-    current: list[str] = []
+def commands(text: str) -> Iterator[tuple[str, list[str]]]:
+    """The commands of a script: their text and words (``&`` continuations and ``\"\"\"`` blocks followed as LAMMPS
+    reads them; the words of a quoted block are those of its first line)."""
     logical = ''
     in_triple_quotes = False
     for line in text.splitlines(keepends=True):
-        current.append(line)
         logical += line
         in_triple_quotes ^= line.count('"""') % 2 == 1
         if in_triple_quotes or line.rstrip().endswith('&'):
             continue
-        words = logical.replace('&\n', ' ').split()
+        yield logical, logical.replace('&\n', ' ').split()
         logical = ''
+    if logical:
+        yield logical, []
+
+
+def split_script(text: str) -> list[Segment]:
+    """Cut the script after every ``fix ID GROUP external ...`` command."""
+    segments = []
+    current = ''
+    for command, words in commands(text):
+        current += command
         if len(words) >= 4 and words[0] == 'fix' and words[3] == 'external':
-            segments.append(Segment(''.join(current), words[1]))
-            current = []
-    segments.append(Segment(''.join(current), None))
+            segments.append(Segment(current, words[1]))
+            current = ''
+    segments.append(Segment(current, None))
     return segments
+
+
+def check_script(text: str) -> None:
+    """Refuse, before LAMMPS runs anything, what the script states plainly wrong: a time step <= 0."""
+    for _, words in commands(text):
+        if len(words) >= 2 and words[0] == 'timestep':
+            try:
+                timestep = float(words[1])
+            except ValueError:  # a variable, or a word LAMMPS refuses itself
+                continue
+            check_timestep(timestep)
 
 
 def enable_pair_style() -> None:
@@ -222,6 +244,10 @@ class Driver:
         return str(value).strip()
 
     def _potential(self, path: str, dtype: str | None, device: str) -> Potential:
+        if dtype is not None and dtype not in DTYPES:
+            raise DriverError(f'{VARIABLE_DTYPE} `{dtype}`: give one of {", ".join(DTYPES)} or leave the variable out')
+        if device != 'cpu' and not device.startswith('cuda'):
+            raise DriverError(f'{VARIABLE_DEVICE} `{device}`: give cpu, cuda or cuda:N (N: the GPU)')
         key = (str(Path(path).resolve()), dtype, device)
         if key not in self._potentials:
             try:
@@ -265,16 +291,21 @@ def run(argv: Sequence[str], loader: Loader = load_potential_file) -> int:
     """Run LAMMPS with ``lmp``'s command line; return the exit code."""
     try:
         input_path, lammps_args = split_command_line(argv)
-    except DriverError as error:
+        if input_path is not None and not Path(input_path).is_file():
+            raise DriverError(f'-in `{input_path}`: no such input script (working directory {Path.cwd()})')
+        text = sys.stdin.read() if input_path is None else Path(input_path).read_text()
+        check_script(text)
+    except (DriverError, CouplingError) as error:
         report(None, str(error))
         return 2
-    if input_path is not None and not Path(input_path).is_file():
-        report(None, f'-in `{input_path}`: no such input script (working directory {Path.cwd()})')
+    try:
+        driver = Driver(lammps_args, loader=loader)
+    except Exception as error:  # LAMMPS refused a switch; it has printed its ERROR line
+        report(None, f'LAMMPS did not start with the switches {" ".join(lammps_args)!r}: {error}')
         return 2
-    driver = Driver(lammps_args, loader=loader)
     try:
         if input_path is None:
-            driver.run_text(sys.stdin.read())
+            driver.run_text(text)
         else:
             driver.run_file(input_path)
     except (DriverError, CouplingError) as error:

@@ -135,9 +135,9 @@ def reduced_descriptor(cutoff: float = 4.0, cutoff_function: str = 'poly2') -> d
 def trained_potential(tmp_path_factory) -> Path:
     """A potential (21 inputs, 4 A) trained on snapshots of Lennard-Jones MD of strained beta-Li3PS4 at 500 K, so that
     MD with it near and below that temperature stays where it was trained."""
-    from aiida_glassceramic.training_set import TrainingSet
     from aiida_glassceramic.potentials.io import save_potential
     from aiida_glassceramic.potentials.training import train
+    from aiida_glassceramic.training_set import TrainingSet
 
     reference = LennardJones({pair: (eps, r0 / 2 ** (1 / 6)) for pair, (eps, r0) in LIPS_MINIMA.items()}, 6.0)
     images = reference_md_snapshots(reference, strains=(-0.03, -0.01, 0.01, 0.03), steps=600, interval=40)

@@ -176,14 +176,3 @@ def test_error_inside_the_run_stops_with_a_message(tmp_path, sheared_lj_data):
     for output in (done.stdout, (tmp_path / 'run.log').read_text()):
         assert re.search(r'^ERROR.*glassceramic-lmp: the potential failed.*closer than the training', output, re.M)
         assert 'finished' not in output
-
-
-def test_masses_that_contradict_the_elements_warn(lennard_jones, sheared_lj_data, capfd):
-    """Types 1, 2 carry the masses of Kr, Ar; calling them Ar, Kr is the classic swapped-order mistake."""
-    script = f'units metal\natom_style atomic\nread_data {sheared_lj_data}\n' + fix_external().replace(
-        '"Kr Ar"', '"Ar Kr"'
-    )
-    with Driver(QUIET, loader=lambda *_: lennard_jones) as driver:
-        driver.run_text(script + 'run 0\n')
-        assert driver.couplings['nnp'].warning_counts == {'mass': 2}
-    assert 'atom type 1 has mass 83.798 but nnp_elements maps it to Ar' in capfd.readouterr().err

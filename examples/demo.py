@@ -1,6 +1,6 @@
 """The whole study at demo scale, run in this process: ``verdi run examples/demo.py``.
 
-Needs the codes made by ``aiida-glassceramic setup`` (glassceramic-tblite, glassceramic-train, glassceramic-lmp
+Needs the codes made by ``aiida-glassceramic setup`` (glassceramic-chgnet, glassceramic-train, glassceramic-lmp
 on the computer `localhost`). Prints the summary and writes the report to ``report-<PK>``.
 """
 
@@ -12,7 +12,7 @@ from aiida_glassceramic.structures import read_crystal
 from aiida_glassceramic.workflows.glassceramic import GlassCeramicWorkChain
 
 codes = {
-    'reference': orm.load_code('glassceramic-tblite@localhost'),
+    'reference': orm.load_code('glassceramic-chgnet@localhost'),
     'train': orm.load_code('glassceramic-train@localhost'),
     'lammps': orm.load_code('glassceramic-lmp@localhost'),
 }

@@ -24,12 +24,11 @@ builder = GlassCeramicWorkChain.get_builder_from_protocol(
     codes,
     orm.StructureData(ase=read_crystal('beta')),
     protocol='paper',
-    reference_engine={
-        'potential_family': 'PBE.54',
-        'max_concurrent': 200,
-        'options': {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 32}, 'max_wallclock_seconds': 86400},
+    overrides={'reference_data': {'vasp': {'potential_family': 'PBE.54'}, 'static': {'max_concurrent': 200}}},
+    options={
+        'reference': {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 32}, 'max_wallclock_seconds': 86400},
+        'lammps': lammps_options,
     },
-    options=lammps_options,
 )
 node = submit(builder)
 print(f'submitted {node.process_label}<{node.pk}>')

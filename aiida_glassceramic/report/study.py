@@ -34,12 +34,12 @@ class Study:
 
 def read_study(node: orm.WorkflowNode) -> Study:
     outputs = node.outputs
-    md = node.inputs.md.get_dict()
     snapshots = sorted(outputs.snapshots, key=_time_fs) if 'snapshots' in outputs else []
     structures = {'crystal': outputs.crystal_supercell, 'glass': outputs.glass}
     structures |= {key: outputs.snapshots[key] for key in snapshots}
     anneal_ns = {key: _time_fs(key) / 1e6 for key in snapshots}
-    return Study(node, list(structures), structures, anneal_ns, sorted(md['diffusion']['temperatures']))
+    temperatures = sorted(node.inputs.diffusion.parameters['temperatures'])
+    return Study(node, list(structures), structures, anneal_ns, temperatures)
 
 
 def _time_fs(key: str) -> int:
@@ -49,15 +49,16 @@ def _time_fs(key: str) -> int:
 
 def uses_protocol(node: orm.WorkflowNode, protocol: str) -> bool:
     """Whether the study ran with the MD settings, cell and analysis of ``protocol`` of the package."""
-    from ..protocols import load_protocol
-    from ..workflows.glassceramic import MD_STAGES, PROTOCOL_FILE
+    from ..workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
 
-    settings = load_protocol(PROTOCOL_FILE, protocol)
-    md = load_protocol('md.yaml', settings['stages']['md'])
+    settings = GlassCeramicWorkChain.get_protocol_inputs(protocol)
+    md = MD_STAGES['anneal'].get_protocol_inputs(settings['stages']['md'])
     return (
         node.inputs.supercell.get_list() == settings['supercell']
         and node.inputs.analysis.get_dict() == settings['analysis']
-        and node.inputs.md.get_dict() == {name: section(md, name) for name in MD_STAGES}
+        and all(
+            node.inputs[name].parameters.get_dict() == section(md, name) for name in MD_STAGES if name in node.inputs
+        )
     )
 
 

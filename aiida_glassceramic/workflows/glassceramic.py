@@ -23,7 +23,7 @@ from .analysis_functions import (
 )
 from .anneal import AnnealWorkChain
 from .diffusion import DiffusionWorkChain
-from .input_checks import InputValidationError, overlapping_atoms, resolve_code
+from .input_checks import InputValidationError, resolve_code, structure_problem
 from .melt_quench import MeltQuenchWorkChain
 from .reference_data import ENGINE_PLUGINS, ReferenceDataWorkChain
 from .relax import RelaxWorkChain
@@ -419,11 +419,7 @@ def check_study(inputs: Mapping) -> None:
     with neither its inputs nor the node it would make, and wrong settings of any stage or analysis."""
     structures = [(name, inputs[name]) for name in ('crystal', 'glass') if name in inputs]
     for name, structure in structures:
-        if not all(structure.pbc):
-            raise InputValidationError(
-                f'`{name}`: periodic along {list(structure.pbc)}; the MD needs a cell periodic along a, b and c'
-            )
-        if message := overlapping_atoms(structure, name):
+        if message := structure_problem(structure, name):
             raise InputValidationError(message)
     check_composition(inputs, structures)
     validate_field(GlassCeramicProtocol, 'supercell', inputs['supercell'].get_list())

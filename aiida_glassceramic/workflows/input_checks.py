@@ -53,6 +53,20 @@ def resolve_code(value: orm.AbstractCode | str | int, name: str, plugins: Iterab
     return code
 
 
+def structure_problem(structure: orm.StructureData, name: str, periodic: bool = True) -> str | None:
+    """A message naming ``name`` if its positions or cell are not finite numbers, its cell has no volume, it is not
+    periodic along a, b and c (when ``periodic``), or two atoms overlap; else None."""
+    positions = np.array([site.position for site in structure.sites], dtype=float)
+    cell = np.array(structure.cell, dtype=float)
+    if not (np.isfinite(positions).all() and np.isfinite(cell).all()):
+        return f'`{name}`: positions or cell hold NaN or infinite numbers; give finite coordinates (A)'
+    if periodic and not all(structure.pbc):
+        return f'`{name}`: periodic along {list(structure.pbc)}; the MD needs a cell periodic along a, b and c'
+    if periodic and not abs(np.linalg.det(cell)) > 1e-6:
+        return f'`{name}`: the cell has no volume; give three independent cell vectors'
+    return overlapping_atoms(structure, name)
+
+
 def overlapping_atoms(structure: orm.StructureData, name: str, minimum: float = MIN_SEPARATION_A) -> str | None:
     """A message naming the closest pair of ``structure`` if two atoms are closer than ``minimum`` A, else None.
 

@@ -28,7 +28,10 @@ from .. import protocols
 from ..calculations.lammps import LammpsCalculation
 from ..data.potential import NNPotentialData
 from ..engines import lammps_scripts as scripts
-from .input_checks import InputValidationError, overlapping_atoms
+from ..protocols.mixin import ProtocolMixin
+from ..protocols.schemas.md import MdProtocol, parameters_model
+from ..protocols.validation import validate
+from .input_checks import InputValidationError, structure_problem
 
 PROTOCOL_FILE = 'md.yaml'
 POTENTIAL_ENGINES = ('pair_style', 'fix_external')
@@ -313,12 +316,13 @@ def _many_structures(inputs) -> list[tuple[str, orm.StructureData]]:
     return [(f'structures.{key}', node) for key, node in inputs.get('structures', {}).items()]
 
 
-class LammpsWorkChain(WorkChain):
+class LammpsWorkChain(ProtocolMixin, WorkChain):
     """Common inputs (code, potential, parameters, options, max_iterations), input validation and
     ``get_builder_from_protocol`` of the MD work chains; subclasses name their ``PROTOCOL_SECTION``."""
 
     PROTOCOL_SECTION = ''
     MANY_STRUCTURES = False
+    _protocol_file = PROTOCOL_FILE
 
     @classmethod
     def define(cls, spec):
@@ -342,24 +346,30 @@ class LammpsWorkChain(WorkChain):
 
     @classmethod
     def validate_all(cls, inputs, _=None) -> str | None:
-        """Species coverage, overlapping atoms and the workflow's own parameter checks."""
-        if 'potential' not in inputs or 'parameters' not in inputs:
+        """The parameters (:meth:`check_parameters`), overlapping atoms and the potential's species coverage."""
+        if 'parameters' not in inputs:
+            return None
+        try:
+            cls.check_parameters(inputs['parameters'].get_dict())
+        except InputValidationError as error:
+            return str(error)
+        if 'potential' not in inputs:
             return None
         structures = _many_structures(inputs) if cls.MANY_STRUCTURES else _single_structure(inputs)
         if cls.MANY_STRUCTURES and not structures:
             return '`structures`: give at least one structure'
         for name, structure in structures:
-            if message := overlapping_atoms(structure, name):
+            if message := structure_problem(structure, name):
                 return message
-        engine = inputs['parameters'].get_dict().get('potential_engine', 'pair_style')
-        if engine not in POTENTIAL_ENGINES:
-            return f'`parameters.potential_engine` = {engine!r}: choose one of {POTENTIAL_ENGINES}'
-        remedy = inputs['parameters'].get_dict().get('timestep_remedy', 0.5)
-        if message := validate_timestep_remedy(remedy, name='parameters.timestep_remedy'):
-            return message
-        return check_species(structures, inputs['potential']) or cls.validate_parameters(
-            inputs['parameters'].get_dict()
-        )
+        return validate_potential(inputs['potential']) or check_species(structures, inputs['potential'])
+
+    @classmethod
+    def check_parameters(cls, parameters: Mapping) -> None:
+        """Raise :class:`InputValidationError` naming the first wrong key of ``parameters`` (types, ranges, unknown
+        keys, times consistent with each other)."""
+        validate(parameters_model(cls.PROTOCOL_SECTION), parameters, 'parameters')
+        if message := cls.validate_parameters(dict(parameters)):
+            raise InputValidationError(message)
 
     @classmethod
     def validate_parameters(cls, parameters: dict) -> str | None:
@@ -367,34 +377,42 @@ class LammpsWorkChain(WorkChain):
         return None
 
     @classmethod
+    def protocol_model(cls):
+        return MdProtocol
+
+    @classmethod
     def get_builder_from_protocol(
         cls,
         code: orm.AbstractCode,
         structure: orm.StructureData | Mapping[str, orm.StructureData],
-        potential: orm.Data,
-        *,
         protocol: str | None = None,
         overrides: Mapping | None = None,
+        *,
+        potential: orm.Data | None = None,
         options: Mapping | None = None,
     ):
         """A builder with every setting from ``protocol`` (``paper``, ``fast``, ``demo``), ``overrides`` merged into
-        the whole protocol (e.g. ``{'anneal': {'total_ps': 10}}``); raises InputValidationError on bad input."""
-        settings = load_protocol(protocol, overrides)
+        the whole protocol (e.g. ``{'anneal': {'total_ps': 10}}``), ``options`` over its calculation options.
+
+        :param potential: NNPotentialData or a classical potential Dict (None: given later, e.g. by the study).
+        :raises InputValidationError: naming the input and the fix.
+        """
+        settings = cls.get_protocol_inputs(protocol, overrides)
         builder = cls.get_builder()
         builder.code = code
-        builder.potential = potential
+        if potential is not None:
+            builder.potential = potential
         if cls.MANY_STRUCTURES:
             builder.structures = {'structure': structure} if isinstance(structure, orm.StructureData) else structure
         else:
             if not isinstance(structure, orm.StructureData):
                 raise InputValidationError(f'`structure`: {cls.__name__} takes one StructureData')
             builder.structure = structure
-        common = settings.get('common', {})
+        common = settings['common']
         builder.parameters = orm.Dict(section(settings, cls.PROTOCOL_SECTION))
-        builder.options = orm.Dict(protocols.recursive_merge(common.get('options', {}), options or {}))
-        builder.max_iterations = orm.Int(common.get('max_iterations', 3))
-        error = validate_potential(potential) or cls.validate_all(builder._inputs(prune=True))
-        if error:
+        builder.options = orm.Dict(protocols.recursive_merge(common['options'], options or {}))
+        builder.max_iterations = orm.Int(common['max_iterations'])
+        if error := cls.validate_all(builder._inputs(prune=True)):
             raise InputValidationError(error)
         return builder
 

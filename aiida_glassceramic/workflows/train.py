@@ -8,11 +8,12 @@ from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
-from ..calculations.train import TrainCalculation
+from ..calculations.train import TrainCalculation, validate_training_sets
 from ..data.training_set import TrainingSetData
 from ..protocols import recursive_merge
 from ..protocols.mixin import ProtocolMixin
 from ..protocols.schemas.train import protocol_model
+from .input_checks import InputValidationError
 
 
 class TrainPotentialWorkChain(ProtocolMixin, BaseRestartWorkChain):
@@ -68,7 +69,10 @@ class TrainPotentialWorkChain(ProtocolMixin, BaseRestartWorkChain):
         builder.train.parameters = orm.Dict(train['parameters'])
         builder.train.metadata.options = recursive_merge(train['metadata']['options'], options or {})
         if training_sets is not None:
-            builder.train.training_sets = _label_sets(training_sets)
+            labelled = _label_sets(training_sets)
+            if error := validate_training_sets(labelled):
+                raise InputValidationError(error)
+            builder.train.training_sets = labelled
         if train.get('max_test_rmse'):
             builder.train.max_test_rmse = orm.Dict(train['max_test_rmse'])
         return builder

@@ -4,8 +4,8 @@ import numpy as np
 from ase.calculators.lj import LennardJones
 
 from aiida_glassceramic.data import TrainingSetData
-from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.training_set import TrainingSet
 
 
 def test_round_trip(aiida_profile, tmp_path):

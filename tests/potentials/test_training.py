@@ -11,9 +11,9 @@ from ase.calculators.emt import EMT
 
 from aiida_glassceramic.descriptors import AngularFunction, RadialFunction, SymmetryFunctionParameters
 from aiida_glassceramic.potentials.calculator import NNPCalculator
-from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.potentials.io import load_potential
 from aiida_glassceramic.potentials.training import train
+from aiida_glassceramic.training_set import TrainingSet
 
 DESCRIPTOR = SymmetryFunctionParameters(
     ('Al', 'Cu'),

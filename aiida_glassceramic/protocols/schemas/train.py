@@ -16,7 +16,7 @@ from ..validation import Section
 def parameters_model() -> type[Section]:
     """The hyper-parameters of :class:`~aiida_glassceramic.potentials.training.TrainingParameters` as a model: its
     fields, types and checks (every key optional: the training's default applies)."""
-    from ...potentials.training import TrainingParameters
+    from ...potentials.training_parameters import PARAMETER_RULES, TrainingParameters
 
     hints = typing.get_type_hints(TrainingParameters)
     fields = {}
@@ -24,7 +24,8 @@ def parameters_model() -> type[Section]:
         annotation = hints[field.name]
         if typing.get_origin(annotation) is tuple:  # YAML and Dict nodes hold lists
             annotation = list[typing.get_args(annotation)[0]]
-        fields[field.name] = (annotation, Field(None, description=f'default {field.default!r}'))
+        meaning = PARAMETER_RULES[field.name][1]
+        fields[field.name] = (annotation, Field(None, description=f'{meaning}; default {field.default!r}'))
 
     def _check(self):
         TrainingParameters.from_dict(self.model_dump(exclude_unset=True))

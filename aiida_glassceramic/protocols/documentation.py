@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import reduce
 
 from .validation import keys_of
 
@@ -15,24 +14,21 @@ def protocol_rows(work_chain) -> tuple[list[str], list[list[str]]]:
     names = list(work_chain.get_available_protocols())
     settings = {name: work_chain.get_protocol_inputs(name) for name in names}
     rows = []
-    for path, description in keys_of(work_chain.protocol_model()):
-        values = [_value(settings[name], path) for name in names]
-        if all(value == '' for value in values):  # a section: its keys follow
+    for path, description, section in keys_of(work_chain.protocol_model()):
+        if section:  # its keys follow
             rows.append([f'**{path}**', description, *([''] * len(names))])
         else:
-            rows.append([f'`{path}`', description, *values])
+            rows.append([f'`{path}`', description, *(_value(settings[name], path) for name in names)])
     return ['key', 'meaning', *names], rows
 
 
 def _value(settings: dict, path: str) -> str:
-    value = reduce(
-        lambda node, key: node.get(key, MISSING) if isinstance(node, dict) else MISSING, path.split('.'), settings
-    )
-    if isinstance(value, dict) and value and all(not isinstance(item, dict) for item in value.values()):
-        return json.dumps(value)
-    if isinstance(value, dict):
-        return '' if value else '{}'
-    return MISSING if value is MISSING else json.dumps(value)
+    value = settings
+    for key in path.split('.'):
+        if not isinstance(value, dict) or key not in value:
+            return MISSING
+        value = value[key]
+    return json.dumps(value)
 
 
 def rst_list_table(work_chain) -> list[str]:

@@ -91,13 +91,17 @@ def _model_of(annotation) -> typing.Any:
     return annotation
 
 
-def keys_of(model: type[BaseModel], prefix: str = '') -> list[tuple[str, str]]:
-    """Every key of ``model`` and its sections as (dotted path, description), in the order of declaration."""
+def keys_of(model: type[BaseModel], prefix: str = '') -> list[tuple[str, str, bool]]:
+    """Every key of ``model`` and its sections as (dotted path, description, whether it is a section), in the order
+    of declaration; a section without a description of its own takes its model's docstring."""
     rows = []
     for name, field in model.model_fields.items():
         path = f'{prefix}{name}'
-        rows.append((path, field.description or ''))
         inner = _model_of(field.annotation)
         if isinstance(inner, type) and issubclass(inner, BaseModel):
+            description = field.description or ' '.join((inner.__doc__ or '').split())
+            rows.append((path, description, True))
             rows.extend(keys_of(inner, f'{path}.'))
+        else:
+            rows.append((path, field.description or '', False))
     return rows

@@ -97,7 +97,7 @@ def test_wrong_values_name_the_field(work_chain, overrides, field):
 @pytest.mark.parametrize('work_chain', WORK_CHAINS, ids=lambda cls: cls.__name__)
 def test_every_key_of_the_protocol_files_is_in_the_model(work_chain):
     """The models name every key the files use (so the documentation generated from them is complete)."""
-    documented = {path for path, _ in keys_of(work_chain.protocol_model())}
+    documented = {path for path, _, _ in keys_of(work_chain.protocol_model())}
     for name in work_chain.get_available_protocols():
         for path in _paths(work_chain.get_protocol_inputs(name)):
             assert path in documented or _inside_open_mapping(path, documented), (name, path)

@@ -10,17 +10,23 @@ from ..validation import Section
 
 
 class Stages(Section):
+    """The protocol of each stage, in its own file."""
+
     reference_data: str = Field(description='protocol of reference_data.yaml')
     train: str = Field(description='protocol of train.yaml')
     md: str = Field(description='protocol of md.yaml, every MD stage')
 
 
 class PairDistribution(Section):
+    """Radial distribution functions g(r)."""
+
     rmax_A: PositiveFloat = Field(description='largest distance of g(r) (A)')
     nbins: PositiveInt = Field(description='bins of g(r)')
 
 
 class Xrd(Section):
+    """Simulated X-ray diffraction and the crystallinity from it."""
+
     wavelength_A: PositiveFloat = Field(description='X-ray wavelength (A; Cu K-alpha 1.54184)')
     two_theta_range_deg: list[float] = Field(min_length=2, max_length=2, description='2-theta range (deg)')
     step_deg: PositiveFloat = Field(description='2-theta step (deg)')
@@ -35,6 +41,8 @@ class Xrd(Section):
 
 
 class Fingerprint(Section):
+    """Entropy fingerprint of each atom of a species."""
+
     species: str = Field(description='atoms that get a fingerprint')
     cutoff_A: PositiveFloat = Field(description='r_m of the pair distribution (A)')
     sigma_A: PositiveFloat = Field(description='Gaussian smearing (A)')
@@ -43,15 +51,21 @@ class Fingerprint(Section):
 
 
 class Speciation(Section):
+    """Anion units (PS4, P2S7, ...) from bond cut-offs."""
+
     cutoffs_A: dict[str, PositiveFloat] = Field(description='bond cut-offs of P-S, P-P and S-S (A)')
 
 
 class Domains(Section):
+    """Crystalline domains: ordered P and their clusters."""
+
     threshold_kB: float | Literal['midpoint'] = Field(description="ordered P below this fingerprint ('midpoint')")
     cutoff_A: PositiveFloat = Field(description='ordered P closer than this are one domain (A)')
 
 
 class Analysis(Section):
+    """The structure analyses of the crystal, the glass and every snapshot."""
+
     pair_distribution: PairDistribution
     xrd: Xrd
     fingerprint: Fingerprint

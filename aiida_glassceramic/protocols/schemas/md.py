@@ -12,6 +12,8 @@ from ..validation import Section
 
 
 class CoreRepulsion(Section):
+    """ZBL repulsion at short range, switched off where the network was trained."""
+
     inner_fraction: float = Field(
         gt=0, lt=1, description='ZBL alone below this fraction of the shortest training distance'
     )

@@ -20,6 +20,8 @@ class Conditions(Section):
 
 
 class Md(Section):
+    """AIMD of every condition."""
+
     timestep: PositiveFloat = Field(description='AIMD timestep (fs)')
     steps: PositiveInt = Field(description='AIMD steps per condition')
     snapshot_fraction: float = Field(gt=0, le=1, description='fraction of the steps taken as snapshots, uniformly')
@@ -28,11 +30,15 @@ class Md(Section):
 
 
 class Screening(Section):
+    """Duplicates among the snapshots, by fingerprint distance."""
+
     threshold: float = Field(ge=0, description='RMS fingerprint distance below which snapshots are duplicates')
     cutoff: PositiveFloat = Field(description="the potential's symmetry-function cut-off (A)")
 
 
 class Static(Section):
+    """Jobs in flight and the static labels of the snapshots."""
+
     max_concurrent: PositiveInt = Field(description='jobs in flight at any time (AIMD and static)')
     structures_per_job: PositiveInt = Field(1, description='structures per static job of the embedded engines')
 

@@ -152,7 +152,6 @@ def demo(
     from aiida import orm
     from aiida.engine import submit
 
-    from .protocols import load_protocol
     from .structures import read_crystal
     from .workflows.glassceramic import GlassCeramicWorkChain
 
@@ -163,7 +162,7 @@ def demo(
         set_caching(profile, caching)
     computer = ensure_localhost()
     if reference_engine is None:
-        reference_engine = load_protocol('glassceramic.yaml', protocol)['reference_engine']
+        reference_engine = GlassCeramicWorkChain.get_protocol_inputs(protocol)['reference_engine']
         reference_engine = reference_engine if reference_engine in EMBEDDED_ENGINES else 'tblite'
     codes = {
         'reference': ensure_code(EMBEDDED_ENGINES[reference_engine], computer),

@@ -29,11 +29,6 @@ def read_protocol_file(filename: str) -> dict:
     return yaml.safe_load(resources.files(__name__).joinpath(filename).read_text())
 
 
-def available_protocols(filename: str) -> dict[str, str]:
-    """Protocol names of ``filename`` and their descriptions."""
-    return {name: body['description'] for name, body in read_protocol_file(filename)['protocols'].items()}
-
-
 def load_protocol(
     filename: str,
     protocol: str | None = None,

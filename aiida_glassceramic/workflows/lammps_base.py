@@ -41,11 +41,6 @@ DEFAULT_REMEDY = 0.5  # timestep factor of the one rerun of dynamics that blew u
 # -- protocols ------------------------------------------------------------------------------------------------------
 
 
-def available_protocols() -> dict[str, str]:
-    """Protocol names of md.yaml and their descriptions."""
-    return protocols.available_protocols(PROTOCOL_FILE)
-
-
 def load_protocol(protocol: str | None = None, overrides: Mapping | None = None) -> dict:
     """The full settings of an md.yaml ``protocol`` (default: its ``default_protocol``), ``overrides`` merged in."""
     return protocols.load_protocol(PROTOCOL_FILE, protocol, overrides, error=InputValidationError)

@@ -28,10 +28,10 @@ ALWAYS_DIVERGING_RATE = 1e200
 
 def parameters(learning_rate: float) -> dict:
     """The demo protocol's training parameters with the test's overrides."""
-    from aiida_glassceramic.workflows.train import load_protocol
+    from aiida_glassceramic.workflows.train import TrainPotentialWorkChain
 
     overrides = {'train': {'parameters': {**TRAINING, 'learning_rate': learning_rate}}}
-    return load_protocol('demo', overrides)['train']['parameters']
+    return TrainPotentialWorkChain.get_protocol_inputs('demo', overrides)['train']['parameters']
 
 
 def diverges(learning_rate: float) -> bool:

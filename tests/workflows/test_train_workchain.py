@@ -6,7 +6,7 @@ from aiida.engine import run_get_node
 
 from aiida_glassceramic.calculations.train import TrainCalculation, validate_parameters
 from aiida_glassceramic.data import TrainingSetData
-from aiida_glassceramic.workflows.train import TrainPotentialWorkChain, available_protocols
+from aiida_glassceramic.workflows.train import TrainPotentialWorkChain
 from tests.calculations.lj_training_set import SMALL_DESCRIPTOR, lj_training_set
 
 
@@ -29,7 +29,7 @@ def test_paper_protocol_is_the_study(train_code, training_set):
 
 
 def test_protocols_scale_down(train_code, training_set):
-    assert set(available_protocols()) == {'demo', 'demo_study', 'fast', 'paper'}
+    assert set(TrainPotentialWorkChain.get_available_protocols()) == {'demo', 'demo_study', 'fast', 'paper'}
     built = {
         name: TrainPotentialWorkChain.get_builder_from_protocol(train_code, training_set, protocol=name)
         for name in ('demo', 'fast', 'paper')

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..engines.chgnet_runner import CHGNET
+from ..runners.chgnet import CHGNET
 from .reference_engine import ReferenceEngineCalculation
 
 

@@ -1,4 +1,4 @@
-"""MD and single points of an embedded reference engine (:mod:`..engines.reference_runner`) as a CalcJob."""
+"""MD and single points of an embedded reference engine (:mod:`..runners.reference_engine`) as a CalcJob."""
 
 from __future__ import annotations
 
@@ -10,12 +10,30 @@ import ase.io
 import numpy as np
 from aiida import orm
 from aiida.common import CalcInfo, CodeInfo
-from aiida.engine import CalcJob
+from aiida.engine import CalcJob, ExitCode
 
 from ..data.training_set import TrainingSetData
-from ..engines.reference_runner import ENGINE, LABELS, RESTART, STATUS, TRAJECTORY, Engine, InputError, validate
+from ..runners.reference_engine import (
+    ENGINE,
+    LABELS,
+    RESTART,
+    STATUS,
+    TRAJECTORY,
+    Engine,
+    InputError,
+    check_elements,
+    validate,
+)
 
 INPUT, STRUCTURES = 'input.json', 'structures.extxyz'
+# exit codes of every engine (the restart work chain handles them by number); 400 is named by each engine
+EXIT_CODES = {
+    'ERROR_NO_OUTPUT': ExitCode(300, 'the run wrote no status file: it did not run or was killed'),
+    'ERROR_CORRUPT_OUTPUT': ExitCode(301, 'an output file cannot be read: {error}'),
+    'ERROR_BAD_INPUT': ExitCode(302, 'the runner refused its input: {error}'),
+    'ERROR_MD_INCOMPLETE': ExitCode(310, 'md stopped at step {step} of {steps}; restart attached'),
+}
+FAILED = 400  # a calculation of the engine failed (SCF not converged, structure refused)
 
 
 class ReferenceEngineCalculation(CalcJob):
@@ -47,15 +65,13 @@ class ReferenceEngineCalculation(CalcJob):
         spec.output('restart', valid_type=orm.ArrayData, required=False, help='last md frame with velocities')
         spec.output('misc', valid_type=orm.Dict, help='status: steps reached, failed structures, engine and model')
         spec.default_output_node = 'misc'
-        spec.exit_code(300, 'ERROR_NO_OUTPUT', message='the run wrote no status file: it did not run or was killed')
-        spec.exit_code(301, 'ERROR_CORRUPT_OUTPUT', message='an output file cannot be read: {error}')
-        spec.exit_code(302, 'ERROR_BAD_INPUT', message='the runner refused its input: {error}')
-        spec.exit_code(310, 'ERROR_MD_INCOMPLETE', message='md stopped at step {step} of {steps}; restart attached')
-        spec.exit_code(400, cls.FAILURE[0], message=cls.FAILURE[1])
+        for label, exit_code in EXIT_CODES.items():
+            spec.exit_code(exit_code.status, label, message=exit_code.message)
+        spec.exit_code(FAILED, cls.FAILURE[0], message=cls.FAILURE[1])
 
     @classmethod
     def validate_inputs(cls, inputs: dict, _) -> str | None:
-        """Check the run description, and that md has one structure and single points have some."""
+        """Check the run description, that md has one structure and single points have some, and their elements."""
         try:
             config = validate(inputs['parameters'].get_dict(), cls.ENGINE)
         except InputError as error:
@@ -64,6 +80,13 @@ class ReferenceEngineCalculation(CalcJob):
             return 'structure: task `md` needs the input `structure` (StructureData)'
         if config['task'] == 'single_point' and 'structures' not in inputs and 'structure' not in inputs:
             return 'structures: task `single_point` needs `structures` (structure set ArrayData) or `structure`'
+        try:
+            if 'structure' in inputs:
+                check_elements(inputs['structure'].get_ase().numbers, cls.ENGINE, 'structure')
+            if 'structures' in inputs:
+                check_elements(inputs['structures'].get_array('numbers'), cls.ENGINE, 'structures')
+        except InputError as error:
+            return str(error)
         return None
 
     def prepare_for_submission(self, folder):

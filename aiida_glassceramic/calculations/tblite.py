@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..engines.tblite_runner import TBLITE
+from ..runners.tblite import TBLITE
 from .reference_engine import ReferenceEngineCalculation
 
 

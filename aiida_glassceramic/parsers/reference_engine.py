@@ -12,13 +12,14 @@ from aiida import orm
 from aiida.parsers import Parser
 
 from ..data.training_set import TrainingSetData
-from ..engines.reference_runner import ENGINE, LABELS, RESTART, STATUS, TRAJECTORY
-from ..potentials.dataset import TrainingSet
+from ..runners.reference_engine import ENGINE, EXIT_BAD_INPUT, LABELS, RESTART, STATUS, TRAJECTORY
+from ..training_set import TrainingSet
 
 
 class ReferenceEngineParser(Parser):
     """Attach what the run produced; partial md runs keep their frames and restart data (exit 310); a failed
-    calculation gives the exit code 400 of the calculation class."""
+    calculation gives the exit code 400 of the calculation class; input the runner refused gives exit 302 with its
+    message."""
 
     def parse(self, **kwargs):
         files = self.retrieved.base.repository.list_object_names()
@@ -29,9 +30,6 @@ class ReferenceEngineParser(Parser):
             except json.JSONDecodeError as error:
                 return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{ENGINE}: {error}')
         if STATUS not in files:
-            stderr = self._read('_scheduler-stderr.txt') if '_scheduler-stderr.txt' in files else ''
-            if 'bad input' in stderr:
-                return self.exit_codes.ERROR_BAD_INPUT.format(error=stderr.strip().splitlines()[-1])
             if self.node.inputs.parameters.get('task') == 'md' and TRAJECTORY in files:
                 return self._parse_md(files, status=None)
             return self.exit_codes.ERROR_NO_OUTPUT
@@ -41,6 +39,8 @@ class ReferenceEngineParser(Parser):
             return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{STATUS}: {error}')
         if not isinstance(status, dict):
             return self.exit_codes.ERROR_CORRUPT_OUTPUT.format(error=f'{STATUS}: not a JSON object')
+        if status.get('exit_code') == EXIT_BAD_INPUT:
+            return self.exit_codes.ERROR_BAD_INPUT.format(error=status.get('error'))
         if status.get('task') == 'single_point':
             return self._parse_single_points(files)
         return self._parse_md(files, status)

@@ -1,28 +1,28 @@
 """Reference data: crystal models -> AIMD per condition -> uniform snapshots -> screening -> static labels.
 
-The same work chain drives VASP (aiida-vasp's ``vasp.vasp``) or an embedded engine: GFN1-xTB (tblite) or the
-universal potential CHGNet, whose labelled MD frames are the labels (no static stage). Conditions
-run in parallel and independently; a killed AIMD continues from its last structure and velocities; a static point
-that does not converge is left out of the training set and named in the report. At most ``max_concurrent`` jobs
-are in flight at any time, as a sliding window: the work chain waits for the oldest job in flight, takes in every job
-that has ended by then and fills the free places from the queue.
+The same work chain drives every reference engine through its adapter (:mod:`..engines.reference_engine`): VASP
+(aiida-vasp) or an embedded engine, GFN1-xTB (tblite) or the universal potential CHGNet, whose labelled MD frames are
+the labels (no static stage). Each job is a restart work chain of the engine: a killed AIMD continues there from its
+last structure and velocities. Conditions run in parallel and independently; a condition that fails, or a static
+point that does not converge, is left out of the training set and named in the report. At most ``max_concurrent``
+jobs are in flight at any time, as a sliding window: the work chain waits for the oldest job in flight, takes in every
+job that has ended by then and fills the free places from the queue.
 """
 
 from __future__ import annotations
 
 from aiida import orm
-from aiida.engine import WorkChain, while_
-from aiida.plugins import WorkflowFactory
+from aiida.engine import ToContext, WorkChain, while_
 
-from ..calculations.chgnet import ChgnetCalculation
-from ..calculations.tblite import TbliteCalculation
 from ..data.training_set import TrainingSetData
-from ..engines import vasp as vasp_engine
-from ..engines.reference_runner import InputError
-from ..engines.reference_runner import validate as validate_run
-from ..protocols import load_protocol, recursive_merge
+from ..engines.embedded import CHGNET, TBLITE
+from ..engines.reference_engine import EngineInputError, ReferenceEngine, snapshot_stride
+from ..engines.vasp import VASP
+from ..protocols import recursive_merge
+from ..protocols.mixin import ProtocolMixin
+from ..protocols.schemas.reference_data import ReferenceDataProtocol
 from ..structures import read_crystal
-from .input_checks import overlapping_atoms, resolve_code
+from .input_checks import InputValidationError, resolve_code, structure_problem
 from .reference_functions import (
     DEFECTS,
     build_conditions,
@@ -31,18 +31,14 @@ from .reference_functions import (
     screen_snapshots,
     split_structures,
     summarize,
-    vasp_labels,
 )
 
-ENGINES = ('tblite', 'chgnet', 'vasp')
-EMBEDDED = {'tblite': TbliteCalculation, 'chgnet': ChgnetCalculation}  # engines run by the package's own runner
-LABELS_FROM_MD = ('chgnet',)  # engines whose MD frames are the labels: a static point would repeat them
-# default CalcJob plugin of each code
-ENGINE_PLUGINS = {'tblite': ('glassceramic.tblite',), 'chgnet': ('glassceramic.chgnet',), 'vasp': ('vasp.vasp',)}
+ENGINES: dict[str, ReferenceEngine] = {engine.name: engine for engine in (TBLITE, CHGNET, VASP)}
+ENGINE_PLUGINS = {name: engine.code_plugins for name, engine in ENGINES.items()}  # calculation plugins of the codes
 DEFAULT_OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
 
 
-class ReferenceDataInputError(ValueError):
+class ReferenceDataInputError(InputValidationError):
     """Inputs of the reference-data work chain that cannot work; the message names the field and the fix."""
 
 
@@ -52,8 +48,11 @@ PROTOCOL_FILE = 'reference_data.yaml'
 def check_parameters(parameters: dict, crystals: dict[str, set[str] | int], engine: str) -> None:
     """Raise :class:`ReferenceDataInputError` for settings that cannot run; ``crystals``: name -> (symbols, natoms)."""
     if engine not in ENGINES:
-        raise ReferenceDataInputError(f'engine `{engine}`: use one of {ENGINES}')
+        raise ReferenceDataInputError(f'engine `{engine}`: use one of {list(ENGINES)}')
     conditions, md = parameters['conditions'], parameters['md']
+    for key in ('cell_sizes', 'strains', 'defects', 'temperatures'):
+        if not conditions[key]:
+            raise ReferenceDataInputError(f'conditions.{key}: empty; give at least one')
     for temperature in conditions['temperatures']:
         if not float(temperature) > 0:
             raise ReferenceDataInputError(f'conditions.temperatures: {temperature} K; every temperature must be > 0 K')
@@ -83,30 +82,15 @@ def check_parameters(parameters: dict, crystals: dict[str, set[str] | int], engi
                 raise ReferenceDataInputError(
                     f'conditions.cell_sizes: {size} atoms is not a multiple of the {natoms} atoms of structures.{name}'
                 )
-    if engine in EMBEDDED:
-        if engine not in parameters:
-            raise ReferenceDataInputError(f'parameters.{engine}: missing; give the {engine} calculator and thermostat')
-        try:
-            validate_run(
-                {'task': 'single_point', 'calculator': parameters[engine]['calculator']}, EMBEDDED[engine].ENGINE
-            )
-        except InputError as error:
-            raise ReferenceDataInputError(f'parameters.{engine}.{error}') from None
-    if engine == 'vasp':
-        settings = parameters['vasp']
-        elements = set().union(*(symbols for symbols, _ in crystals.values()))
-        try:
-            vasp_engine.check_potential_family(settings['potential_family'], settings['potential_mapping'], elements)
-            for size in conditions['cell_sizes']:
-                vasp_engine.kpoints_mesh(settings['aimd']['kpoints'], int(size))
-                vasp_engine.kpoints_mesh(settings['static']['kpoints'], int(size))
-        except vasp_engine.VaspInputError as error:
-            raise ReferenceDataInputError(f'parameters.vasp.{error}') from None
+    try:
+        ENGINES[engine].check(parameters, set().union(*(symbols for symbols, _ in crystals.values())))
+    except EngineInputError as error:
+        raise ReferenceDataInputError(str(error)) from None
 
 
 def validate_inputs(inputs: dict, _) -> str | None:
     for name, structure in inputs['structures'].items():
-        if message := overlapping_atoms(structure, f'structures.{name}'):
+        if message := structure_problem(structure, f'structures.{name}'):
             return message
     crystals = {
         name: (set(structure.get_symbols_set()), len(structure.sites))
@@ -125,8 +109,8 @@ def planned_counts(parameters: dict, num_crystals: int, engine: str = 'tblite') 
     per_size = num_crystals * len(conditions['strains']) * len(conditions['defects']) * len(conditions['temperatures'])
     steps = int(md['steps'])
     runs = per_size * len(conditions['cell_sizes'])
-    snapshots = 0 if engine in LABELS_FROM_MD else runs * (steps // snapshot_stride(md))
-    per_job = 1 if engine == 'vasp' else int(parameters['static'].get('structures_per_job', 1))
+    snapshots = 0 if ENGINES[engine].labels_from_md else runs * (steps // snapshot_stride(md))
+    per_job = ENGINES[engine].batch_size(parameters) or 1
     return {
         'md_runs': runs,
         'md_steps': runs * steps,
@@ -136,34 +120,31 @@ def planned_counts(parameters: dict, num_crystals: int, engine: str = 'tblite') 
     }
 
 
-def snapshot_stride(md: dict) -> int:
-    """MD steps between snapshots for a uniform ``snapshot_fraction`` (5 % -> every 20th step)."""
-    return max(1, round(1.0 / float(md['snapshot_fraction'])))
-
-
 def as_structure(value) -> orm.StructureData:
     if isinstance(value, orm.StructureData):
         return value
     return orm.StructureData(ase=read_crystal(value) if isinstance(value, str) else value)
 
 
-class ReferenceDataWorkChain(WorkChain):
+class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
     """Labelled training structures from AIMD of crystal models under a grid of conditions."""
+
+    _protocol_file = 'reference_data.yaml'
 
     @classmethod
     def define(cls, spec):
         super().define(spec)
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='crystal models')
         spec.input('code', valid_type=orm.AbstractCode, help='glassceramic-tblite, glassceramic-chgnet or VASP code')
-        spec.input('engine', valid_type=orm.Str, default=lambda: orm.Str('tblite'), help=f'one of {ENGINES}')
+        spec.input('engine', valid_type=orm.Str, default=lambda: orm.Str('tblite'), help=f'one of {list(ENGINES)}')
         spec.input('parameters', valid_type=orm.Dict, help='a protocol of protocols/reference_data.yaml')
         spec.input('options', valid_type=orm.Dict, required=False, help='metadata.options of every job')
         spec.inputs.validator = validate_inputs
         spec.outline(
             cls.setup,
-            while_(cls.md_to_run)(cls.run_md, cls.inspect_md),
+            while_(cls.jobs_to_run)(cls.submit_jobs, cls.take_ended_jobs),  # AIMD of every condition
             cls.screen,
-            while_(cls.static_to_run)(cls.run_static, cls.inspect_static),
+            while_(cls.jobs_to_run)(cls.submit_jobs, cls.take_ended_jobs),  # static labels
             cls.results,
         )
         spec.output('training_set', valid_type=TrainingSetData, help='static labels of the kept snapshots')
@@ -172,313 +153,209 @@ class ReferenceDataWorkChain(WorkChain):
         spec.exit_code(401, 'ERROR_NO_LABELS', message='no static point converged')
 
     @classmethod
-    def get_builder_from_protocol(  # noqa: PLR0917
+    def protocol_model(cls):
+        return ReferenceDataProtocol
+
+    @classmethod
+    def get_builder_from_protocol(
         cls,
-        engine_code: orm.AbstractCode | str | int,
+        code: orm.AbstractCode | str | int,
         structures: dict | None = None,
         protocol: str | None = None,
-        engine: str = 'tblite',
         overrides: dict | None = None,
+        *,
+        engine: str | None = None,
         options: dict | None = None,
-        max_concurrent: int | None = None,
-        potential_family: str | None = None,
     ):
         """A builder for a protocol (``paper``, ``fast``, ``demo``) of ``protocols/reference_data.yaml``.
 
+        :param code: the engine's code (node, label or PK).
         :param structures: crystal models by name (StructureData, ase.Atoms or a bundled name); default: the
             protocol's ``crystals``.
-        :param overrides: nested dictionary merged into the protocol.
+        :param overrides: nested dictionary merged into the protocol (e.g. ``{'static': {'max_concurrent': 50}}``,
+            ``{'vasp': {'potential_family': 'PBE.64'}}``).
+        :param engine: one of ``tblite``, ``chgnet``, ``vasp``; default: the engine of the code's calculation plugin.
         :param options: ``metadata.options`` of every job (resources, wall time, ...).
-        :param max_concurrent: cap on jobs in flight (MD and static).
-        :param potential_family: POTCAR family (VASP), overriding the protocol's.
-        :raises ReferenceDataInputError: settings that cannot run, before anything is submitted.
+        :raises InputValidationError: settings that cannot run, before anything is stored or submitted.
         """
-        parameters = load_protocol(PROTOCOL_FILE, protocol, overrides, error=ReferenceDataInputError)
-        if max_concurrent is not None:
-            parameters['static']['max_concurrent'] = int(max_concurrent)
-        if potential_family is not None:
-            parameters['vasp']['potential_family'] = potential_family
+        parameters = cls.get_protocol_inputs(protocol, overrides)
+        code = resolve_code(code, 'code', tuple(plugin for plugins in ENGINE_PLUGINS.values() for plugin in plugins))
+        if engine is None:
+            engines = [name for name, plugins in ENGINE_PLUGINS.items() if code.default_calc_job_plugin in plugins]
+            if not engines:
+                raise InputValidationError(f'`engine`: code `{code.full_label}` has no engine plugin; give `engine`')
+            engine = engines[0]
+        code = resolve_code(code, 'code', ENGINE_PLUGINS.get(engine, ()))
         if structures is None:
             structures = {name: name for name in parameters['crystals']}
         nodes = {name: as_structure(value) for name, value in structures.items()}
         for name, node in nodes.items():
-            if message := overlapping_atoms(node, f'structures.{name}'):
+            if message := structure_problem(node, f'structures.{name}'):
                 raise ReferenceDataInputError(message)
-        engine_code = resolve_code(engine_code, 'engine_code', ENGINE_PLUGINS.get(engine, ()))
         crystals = {name: (set(node.get_symbols_set()), len(node.sites)) for name, node in nodes.items()}
         check_parameters(parameters, crystals, engine)
         builder = cls.get_builder()
         builder.structures = nodes
-        builder.code = engine_code
+        builder.code = code
         builder.engine = orm.Str(engine)
         builder.parameters = orm.Dict(parameters)
         builder.options = orm.Dict(recursive_merge(DEFAULT_OPTIONS, options or {}))
         return builder
 
-    # ---- conditions and AIMD ----
+    @property
+    def engine(self) -> ReferenceEngine:
+        return ENGINES[self.inputs.engine.value]
 
     def setup(self):
+        """The grid of conditions, each an AIMD job in the queue."""
         parameters = self.inputs.parameters.get_dict()
         self.ctx.parameters = parameters
-        self.ctx.engine = self.inputs.engine.value
         self.ctx.options = self.inputs.options.get_dict() if 'options' in self.inputs else dict(DEFAULT_OPTIONS)
-        self.ctx.md = []
+        self.ctx.queue, self.ctx.running, self.ctx.ended, self.ctx.md_labels = [], [], {'aimd': [], 'static': []}, []
         for crystal_name in sorted(self.inputs.structures):
             models = build_conditions(self.inputs.structures[crystal_name], orm.Dict(parameters['conditions']))
-            for name in sorted(models):
-                model = models[name]
+            for model in (models[name] for name in sorted(models)):
                 for temperature in parameters['conditions']['temperatures']:
-                    self.ctx.md.append(
+                    self.ctx.queue.append(
                         {
+                            'stage': 'aimd',
+                            'index': len(self.ctx.queue),
                             'label': f'{crystal_name} {model.label}, {temperature} K',
-                            'model': model.uuid,
+                            'structure': model.uuid,
                             'cell_size': model.base.extras.get('cell_size'),
                             'temperature': float(temperature),
-                            'segments': [],
-                            'offsets': {},
-                            'steps_done': 0,
-                            'restarts': 0,
-                            'restart': None,
-                            'position': len(self.ctx.md),
-                            'state': 'queued',
                         }
                     )
         self.ctx.counts = {
-            'planned': planned_counts(parameters, len(self.inputs.structures), self.ctx.engine),
-            'md_runs': len(self.ctx.md),
-            'md_jobs': 0,
-            'md_restarts': 0,
+            'planned': planned_counts(parameters, len(self.inputs.structures), self.inputs.engine.value),
+            'md_runs': len(self.ctx.queue),
         }
-        self.ctx.excluded = []
-        self.ctx.label_sets = []  # [static job (or MD-labelled condition) index, labels] in the order they end
-        self.ctx.vasp_points = []  # [static job index, structure, misc] of the converged VASP points
-        self.report(f'{len(self.ctx.md)} AIMD conditions with the {self.ctx.engine} engine')
+        self.report(f'{len(self.ctx.queue)} AIMD conditions with the {self.engine.name} engine')
 
-    def cap(self) -> int:
-        return int(self.ctx.parameters['static']['max_concurrent'])
+    # ---- the window of jobs in flight ----
 
-    def md_to_run(self) -> bool:
-        return any(condition['state'] in ('queued', 'running') for condition in self.ctx.md)
+    def jobs_to_run(self) -> bool:
+        return bool(self.ctx.queue or self.ctx.running)
 
-    def run_md(self):
-        """Fill the free places of the window from the queue, then wait for the oldest AIMD job in flight."""
-        running = [condition for condition in self.ctx.md if condition['state'] == 'running']
-        queued = [condition for condition in self.ctx.md if condition['state'] == 'queued']
-        for condition in queued[: max(0, self.cap() - len(running))]:
-            node = self.submit_md(condition)
-            condition['state'], condition['job'] = 'running', node.uuid
-            self.ctx.counts['md_jobs'] += 1
-            running.append(condition)
-        self.to_context(oldest=orm.load_node(running[0]['job']))
-
-    def submit_md(self, condition: dict):
-        md = self.ctx.parameters['md']
-        structure = orm.load_node(condition['model'])
-        metadata = {'label': condition['label'], 'call_link_label': 'aimd'}
-        if self.ctx.engine in EMBEDDED:
-            settings = self.ctx.parameters[self.ctx.engine]
-            parameters = {
-                'task': 'md',
-                'calculator': settings['calculator'],
-                'md': {
-                    'thermostat': settings['thermostat'],
-                    'friction': settings.get('friction', 0.01),
-                    'temperature': condition['temperature'],
-                    'timestep': float(md['timestep']),
-                    'steps': int(md['steps']),
-                    'interval': snapshot_stride(md),
-                    'seed': int(md.get('seed', 0)),
-                },
-            }
-            inputs = {
-                'code': self.inputs.code,
-                'structure': structure,
-                'parameters': orm.Dict(parameters),
-                'metadata': {**metadata, 'options': dict(self.ctx.options)},
-            }
-            if condition['restart']:
-                inputs['restart'] = orm.load_node(condition['restart']['data'])
-            return self.submit(EMBEDDED[self.ctx.engine], **inputs)
-        restart = condition['restart']
-        inputs = vasp_engine.aimd_inputs(
-            self.inputs.code,
-            orm.load_node(restart['structure']) if restart else structure,
-            self.ctx.parameters['vasp'],
-            condition['cell_size'],
-            condition['temperature'],
-            int(md['steps']) - condition['steps_done'],
-            self.ctx.options,
-            restart_folder=orm.load_node(restart['remote']) if restart else None,
-        )
-        return self.submit(WorkflowFactory('vasp.vasp'), **inputs, metadata=metadata)
-
-    def inspect_md(self):
-        """Take in every AIMD job that has ended (the oldest one at least); the others stay in flight."""
-        for condition in self.ctx.md:
-            if condition['state'] != 'running':
-                continue
-            node = orm.load_node(condition['job'])
-            if not node.is_terminated:
-                continue
-            calc = node if self.ctx.engine in EMBEDDED else _last_calcjob(node)
-            restart = self.collect_segment(condition, calc)
-            if node.is_finished_ok:
-                condition['state'] = 'done'
-                continue
-            reason = f'{node.process_label}<{node.pk}> exit status {node.exit_status}: {node.exit_message}'
-            if restart and condition['restarts'] < int(self.ctx.parameters['md'].get('max_restarts', 0)):
-                condition['restarts'] += 1
-                condition['restart'] = restart
-                condition['state'] = 'queued'
-                self.ctx.md.append(self.ctx.md.pop(self.ctx.md.index(condition)))  # to the end of the queue
-                self.ctx.counts['md_restarts'] += 1
-                self.report(f'{condition["label"]}: {reason}; continuing from step {condition["steps_done"]}')
+    def submit_jobs(self):
+        """Fill the free places of the window from the queue, then wait for the oldest job in flight."""
+        code, parameters = self.inputs.code, self.ctx.parameters
+        while self.ctx.queue and len(self.ctx.running) < int(parameters['static']['max_concurrent']):
+            job = self.ctx.queue.pop(0)
+            structure, options = orm.load_node(job['structure']), dict(self.ctx.options)
+            if job['stage'] == 'aimd':
+                process, inputs = self.engine.aimd(
+                    code, structure, job['temperature'], job['cell_size'], parameters, options
+                )
             else:
-                condition['state'], condition['reason'] = 'failed', reason
-                self.report(f'{condition["label"]}: AIMD failed and is left out ({reason})')
+                process, inputs = self.engine.static(code, structure, job['cell_size'], parameters, options)
+            node = self.submit(process, **inputs, metadata={'label': job['label'], 'call_link_label': job['stage']})
+            self.ctx.running.append({**job, 'node': node.uuid})
+        return ToContext(oldest=orm.load_node(self.ctx.running[0]['node']))
 
-    def collect_segment(self, condition: dict, calc) -> dict | None:
-        """Record the frames of an AIMD job; return what a continuation needs, or None if it cannot continue.
+    def take_ended_jobs(self):
+        """Take in every job that has ended (the oldest one at least); the others stay in flight."""
+        running = []
+        for job in self.ctx.running:
+            node = orm.load_node(job['node'])
+            if not node.is_terminated:
+                running.append(job)
+                continue
+            self.ctx.ended[job['stage']].append(job)
+            if job['stage'] == 'aimd' and not node.is_finished_ok:
+                self.report(f'{job["label"]}: AIMD failed and is left out ({failure(node)})')
+        self.ctx.running = running
 
-        A job that wrote no frame (killed before its first) continues from where the one before it stopped, if any.
-        """
-        if calc is None or 'trajectory' not in calc.outputs:
-            return condition['restart']
-        trajectory = calc.outputs.trajectory
-        name = f'segment_{len(condition["segments"]):03d}'
-        condition['segments'].append(trajectory.uuid)
-        condition['offsets'][name] = condition['steps_done']
-        if self.ctx.engine in EMBEDDED:
-            condition['steps_done'] = int(trajectory.get_stepids()[-1])
-            return {'data': calc.outputs.restart.uuid} if 'restart' in calc.outputs else None
-        condition['steps_done'] += int(trajectory.get_array('positions').shape[0])
-        if 'structure' not in calc.outputs or 'remote_folder' not in calc.outputs:
-            return None
-        return {'structure': calc.outputs.structure.uuid, 'remote': calc.outputs.remote_folder.uuid}
+    def ended(self, stage: str) -> list[tuple[dict, orm.ProcessNode]]:
+        """The ended jobs of ``stage`` in the order of the queue, whatever order they ended in."""
+        jobs = sorted(self.ctx.ended[stage], key=lambda job: job['index'])
+        return [(job, orm.load_node(job['node'])) for job in jobs]
 
     # ---- snapshots and screening ----
 
     def screen(self):
-        # in the order of the grid, whatever order the jobs ended in: the training set is the same on every run
-        done = sorted((c for c in self.ctx.md if c['state'] == 'done'), key=lambda condition: condition['position'])
-        self.ctx.counts['md_failed'] = len(self.ctx.md) - len(done)
+        """Snapshots of every condition whose AIMD ended well, screened; their labels (from the MD frames) or their
+        static jobs in the queue."""
+        aimd = self.ended('aimd')
+        jobs = [len(calculations(node)) for _, node in aimd]
+        failed = [f'{job["label"]}: {failure(node)}' for job, node in aimd if not node.is_finished_ok]
+        self.ctx.counts.update(
+            {
+                'md_jobs': sum(jobs),
+                'md_restarts': sum(max(0, count - 1) for count in jobs),  # continuations of killed jobs
+                'md_failed': len(failed),
+                'failed_conditions': sorted(failed),
+            }
+        )
+        done = [(job, calculations(node)) for job, node in aimd if node.is_finished_ok]
         if not done:
             return self.exit_codes.ERROR_ALL_MD_FAILED
         md, screening = self.ctx.parameters['md'], self.ctx.parameters['screening']
         elements = sorted(set().union(*(set(s.get_symbols_set()) for s in self.inputs.structures.values())))
-        self.ctx.static_queue, self.ctx.static_running, snapshots, kept = [], [], 0, 0
-        per_job = int(self.ctx.parameters['static'].get('structures_per_job', 1))
-        for condition in done:
+        per_job, snapshots, kept = self.engine.batch_size(self.ctx.parameters), 0, 0
+        for condition, calcs in done:
+            segments, offsets, steps = {}, {}, 0
+            for calc in (calc for calc in calcs if 'trajectory' in calc.outputs):  # vasp.vasp numbers its frames
+                name = f'segment_{len(segments):03d}'
+                segments[name], offsets[name] = calc.outputs.trajectory, steps
+                steps += calc.outputs.trajectory.numsteps
             parameters = {
                 'stride': snapshot_stride(md),
-                'offsets': condition['offsets'],
+                'offsets': offsets,
                 'threshold': float(screening['threshold']),
                 'cutoff': float(screening.get('cutoff', 7.0)),
                 'elements': elements,
                 'max_selected': screening.get('max_selected'),
             }
-            segments = {f'segment_{index:03d}': orm.load_node(uuid) for index, uuid in enumerate(condition['segments'])}
             result = screen_snapshots(orm.Dict(parameters), **segments)
             snapshots += result['screening']['snapshots']
             kept += result['screening']['kept']
-            if self.ctx.engine in LABELS_FROM_MD:
-                labels = frame_labels(result['structures'], **segments)
-                self.ctx.label_sets.append([len(self.ctx.label_sets), labels.uuid])
+            if self.engine.labels_from_md:
+                self.ctx.md_labels.append(frame_labels(result['structures'], **segments).uuid)
                 continue
-            batches = split_structures(result['structures'], orm.Int(per_job), orm.Bool(self.ctx.engine == 'vasp'))
-            self.ctx.static_queue.extend(
-                {'batch': batches[name].uuid, 'cell_size': condition['cell_size'], 'index': len(self.ctx.static_queue)}
-                for name in sorted(batches)
-            )
-        self.ctx.counts.update({'snapshots': snapshots, 'kept_after_screening': kept, 'static_jobs': 0})
-        self.report(f'{snapshots} snapshots, {kept} kept after screening, {len(self.ctx.static_queue)} static jobs')
+            batches = split_structures(result['structures'], orm.Int(per_job or 1), orm.Bool(per_job is None))
+            for name in sorted(batches):
+                job = {'stage': 'static', 'label': f'{condition["label"]}: {name}', 'cell_size': condition['cell_size']}
+                self.ctx.queue.append({**job, 'index': len(self.ctx.queue), 'structure': batches[name].uuid})
+        self.ctx.counts.update({'snapshots': snapshots, 'kept_after_screening': kept})
+        self.report(f'{snapshots} snapshots, {kept} kept after screening, {len(self.ctx.queue)} static jobs')
         return None
 
-    # ---- static labels ----
-
-    def static_to_run(self) -> bool:
-        return bool(self.ctx.static_queue or self.ctx.static_running)
-
-    def run_static(self):
-        """Fill the free places of the window from the queue, then wait for the oldest static job in flight."""
-        free = max(0, self.cap() - len(self.ctx.static_running))
-        batch, self.ctx.static_queue = self.ctx.static_queue[:free], self.ctx.static_queue[free:]
-        for item in batch:
-            structures = orm.load_node(item['batch'])
-            metadata = {'call_link_label': 'static'}
-            if self.ctx.engine == 'tblite':
-                parameters = {'task': 'single_point', 'calculator': self.ctx.parameters['tblite']['calculator']}
-                node = self.submit(
-                    TbliteCalculation,
-                    structures=structures,
-                    parameters=orm.Dict(parameters),
-                    code=self.inputs.code,
-                    metadata={**metadata, 'options': dict(self.ctx.options)},
-                )
-            else:
-                inputs = vasp_engine.static_inputs(
-                    self.inputs.code, structures, self.ctx.parameters['vasp'], item['cell_size'], self.ctx.options
-                )
-                node = self.submit(WorkflowFactory('vasp.vasp'), **inputs, metadata=metadata)
-            self.ctx.counts['static_jobs'] += 1
-            self.ctx.static_running.append({'job': node.uuid, 'batch': item['batch'], 'index': item['index']})
-        self.to_context(oldest=orm.load_node(self.ctx.static_running[0]['job']))
-
-    def inspect_static(self):
-        """Take in every static job that has ended (the oldest one at least); the others stay in flight."""
-        running = []
-        for item in self.ctx.static_running:
-            node = orm.load_node(item['job'])
-            if not node.is_terminated:
-                running.append(item)
-                continue
-            if self.ctx.engine == 'tblite':
-                if 'labels' in node.outputs:
-                    self.ctx.label_sets.append([item['index'], node.outputs.labels.uuid])
-                unconverged = node.outputs.misc['unconverged'] if 'misc' in node.outputs else None
-                if unconverged is None and not node.is_finished_ok:
-                    unconverged = list(range(len(orm.load_node(item['batch']).get_array('natoms'))))
-                for index in unconverged or []:
-                    self.exclude(f'structure {index} of structure set <{orm.load_node(item["batch"]).pk}>', node)
-            elif node.is_finished_ok:
-                self.ctx.vasp_points.append([item['index'], item['batch'], node.outputs.misc.uuid])
-            else:
-                self.exclude(f'structure <{orm.load_node(item["batch"]).pk}>', node)
-        self.ctx.static_running = running
-
-    def exclude(self, what: str, node) -> None:
-        message = f'{what}: not converged or failed in {node.process_label}<{node.pk}> (exit {node.exit_status})'
-        self.ctx.excluded.append(message)
-        self.report(f'excluded from the training set: {message}')
+    # ---- labels ----
 
     def results(self):
-        self.ctx.counts['excluded'] = len(self.ctx.excluded)
-        self.ctx.counts['excluded_points'] = sorted(self.ctx.excluded)
-        self.ctx.counts['failed_conditions'] = sorted(
-            f'{c["label"]}: {c.get("reason")}' for c in self.ctx.md if c['state'] == 'failed'
+        static = [node for _, node in self.ended('static')]
+        label_sets, excluded = self.engine.labels(static)
+        for message in excluded:
+            self.report(f'excluded from the training set: {message}')
+        sets = [*(orm.load_node(uuid) for uuid in self.ctx.md_labels), *label_sets]
+        self.ctx.counts.update(
+            {'static_jobs': len(static), 'excluded': len(excluded), 'excluded_points': sorted(excluded)}
         )
-        if self.ctx.vasp_points:
-            points = {}
-            for index, structure, misc in self.ctx.vasp_points:
-                points[f'structure_{index:06d}'] = orm.load_node(structure)
-                points[f'misc_{index:06d}'] = orm.load_node(misc)
-            self.ctx.label_sets.append([0, vasp_labels(**points).uuid])
-        if not self.ctx.label_sets:
+        if not sets:
             self.out('report', summarize(orm.Dict(self.ctx.counts)))
             return self.exit_codes.ERROR_NO_LABELS
-        # named by the static job's place in the queue: the same training set whatever order the jobs ended in
-        sets = {f'set_{index:06d}': orm.load_node(uuid) for index, uuid in self.ctx.label_sets}
-        training_set = merge_training_sets(**sets)
+        # named by their place in the queue: the same training set whatever order the jobs ended in
+        training_set = merge_training_sets(**{f'set_{index:06d}': labels for index, labels in enumerate(sets)})
         self.ctx.counts['labelled'] = training_set.num_structures
         self.out('training_set', training_set)
         self.out('report', summarize(orm.Dict(self.ctx.counts)))
         self.report(
-            f'{training_set.num_structures} labelled structures; {len(self.ctx.excluded)} excluded; '
+            f'{training_set.num_structures} labelled structures; {len(excluded)} excluded; '
             f'{self.ctx.counts["md_failed"]} failed AIMD conditions'
         )
         return None
 
 
-def _last_calcjob(workchain: orm.WorkflowNode) -> orm.CalcJobNode | None:
-    calcs = [node for node in workchain.called if isinstance(node, orm.CalcJobNode)]
-    return max(calcs, key=lambda node: node.ctime) if calcs else None
+def calculations(job: orm.ProcessNode) -> list[orm.CalcJobNode]:
+    """The calculations a job ran, in their order (a killed one, then its continuations)."""
+    return sorted((node for node in job.called if isinstance(node, orm.CalcJobNode)), key=lambda node: node.ctime)
+
+
+def failure(job: orm.ProcessNode) -> str:
+    """Why a job failed: its exit status and message, and those of its last calculation."""
+    reason = f'{job.process_label}<{job.pk}> exit status {job.exit_status}: {job.exit_message}'
+    if (calcs := calculations(job)) and calcs[-1].exit_status:
+        reason += f'; last {calcs[-1].process_label}<{calcs[-1].pk}> exit status {calcs[-1].exit_status}: '
+        reason += f'{calcs[-1].exit_message}'
+    return reason

@@ -1,4 +1,4 @@
-"""Calcfunctions of the reference-data work chain: condition grid, snapshots + screening, batches, labels."""
+"""Calcfunctions of the reference-data work chain: condition grid, snapshots + screening, batches, merged labels."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ..calculations.reference_engine import structure_set, structure_set_images
 from ..data.training_set import TrainingSetData
 from ..descriptors.screening import screen, symmetry_function_featurizer
-from ..engines.vasp import static_labels, trajectory_frames
-from ..potentials.dataset import TrainingSet
+from ..engines.vasp import trajectory_frames
 from ..structures import li2s_vacancy, li_vacancy, repeat_along, strain_isotropic
+from ..training_set import TrainingSet
 
 DEFECTS = {'pristine': None, 'li_vacancy': li_vacancy, 'li2s_vacancy': li2s_vacancy}
 
@@ -122,14 +122,6 @@ def split_structures(structures: orm.ArrayData, batch_size: orm.Int, single: orm
         batch = images[start : start + size]
         outputs[f'batch_{number:04d}'] = orm.StructureData(ase=batch[0]) if single.value else structure_set(batch)
     return outputs
-
-
-@calcfunction
-def vasp_labels(**results: orm.Data) -> TrainingSetData:
-    """Labels of static vasp.vasp points: inputs ``structure_<key>`` and ``misc_<key>`` for each point."""
-    keys = sorted(name[len('structure_') :] for name in results if name.startswith('structure_'))
-    sets = [static_labels(results[f'structure_{key}'].get_ase(), results[f'misc_{key}'].get_dict()) for key in keys]
-    return TrainingSetData(TrainingSet.merge(*sets))
 
 
 @calcfunction

@@ -9,7 +9,7 @@ import ase
 import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from aiida_glassceramic.engines.reference_runner import RESTART, STATUS, TRAJECTORY, write_frame, write_restart
+from aiida_glassceramic.runners.reference_engine import RESTART, STATUS, TRAJECTORY, write_frame, write_restart
 
 MD_STEPS = 4
 

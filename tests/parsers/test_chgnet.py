@@ -10,7 +10,7 @@ import pytest
 from aiida import orm
 
 from aiida_glassceramic.calculations.chgnet import ChgnetCalculation
-from aiida_glassceramic.engines.reference_runner import ENGINE, RESTART, STATUS, TRAJECTORY
+from aiida_glassceramic.runners.reference_engine import ENGINE, RESTART, STATUS, TRAJECTORY
 from tests.parsers.reference_runs import MD_STEPS, labelled_frame, write_md_run
 from tests.parsers.retrieved import parse_files
 

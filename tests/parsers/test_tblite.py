@@ -1,17 +1,21 @@
-"""The tblite parser turns damaged, truncated or foreign output files into exit codes, never a traceback."""
+"""The tblite parser turns damaged, truncated or foreign output files into exit codes, never a traceback, and the
+one-line error of input the runner refused into exit code 302 with that line."""
 
 from __future__ import annotations
 
 import io
 import json
 
+import ase.io
 import numpy as np
 import pytest
 from aiida import orm
 
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
-from aiida_glassceramic.engines.reference_runner import LABELS, RESTART, STATUS, TRAJECTORY
-from aiida_glassceramic.potentials.dataset import TrainingSet
+from aiida_glassceramic.runners.reference_engine import EXIT_BAD_INPUT, LABELS, RESTART, STATUS, TRAJECTORY
+from aiida_glassceramic.runners.tblite import main
+from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.training_set import TrainingSet
 from tests.parsers.reference_runs import MD_STEPS, labelled_frame, write_md_run
 from tests.parsers.retrieved import parse_files
 
@@ -130,4 +134,43 @@ def test_damaged_md_output(aiida_localhost, md_files, damage, exit_code):
 def test_no_status_and_garbage_scheduler_stderr(aiida_localhost):
     outputs, calcfunction = parse(aiida_localhost, {'_scheduler-stderr.txt': GARBAGE}, 'single_point')
     assert calcfunction.exit_status == EXIT_CODES.ERROR_NO_OUTPUT.status
+    assert not outputs
+
+
+@pytest.mark.parametrize(
+    ('calculator', 'element', 'message'),
+    [
+        (
+            {'method': 'GFN3-xTB'},
+            None,
+            "calculator.method `GFN3-xTB`: use one of ['GFN1-xTB', 'GFN2-xTB', 'IPEA1-xTB']",
+        ),
+        ({'accuracy': 'high'}, None, "calculator.accuracy `'high'`: must be a positive number (SCC accuracy"),
+        ({}, 'U', 'structures[0]: element U (Z = 92) is beyond the elements of glassceramic-tblite (up to Rn, Z = 86)'),
+    ],
+    ids=['unknown-method', 'accuracy-not-a-number', 'element-beyond-radon'],
+)
+def test_refused_input_is_named_in_the_status_and_the_exit_code(
+    aiida_localhost, tmp_path, calculator, element, message
+):
+    """The runner checks its input before it runs anything: it writes status.json with the one-line error and exits
+    2; the parser turns that into exit code 302 carrying the line."""
+    atoms = read_crystal('gamma')
+    if element:
+        atoms[0].symbol = element
+    ase.io.write(tmp_path / 'structures.extxyz', atoms)
+    parameters = {'task': 'single_point', 'calculator': calculator}
+    (tmp_path / 'input.json').write_text(json.dumps(parameters))
+    arguments = ['--input', str(tmp_path / 'input.json'), '--structures', str(tmp_path / 'structures.extxyz')]
+    assert main([*arguments, '--output-dir', str(tmp_path)]) == EXIT_BAD_INPUT
+    status = json.loads((tmp_path / STATUS).read_text())
+    assert status['exit_code'] == EXIT_BAD_INPUT and status['error'].startswith(message)
+    assert not (tmp_path / LABELS).exists(), 'nothing ran'
+
+    files = {STATUS: (tmp_path / STATUS).read_bytes()}
+    outputs, calcfunction = parse_files(
+        aiida_localhost, 'glassceramic.tblite', 'glassceramic.tblite', files, {'parameters': orm.Dict(parameters)}
+    )
+    assert calcfunction.exit_status == EXIT_CODES.ERROR_BAD_INPUT.status
+    assert message in calcfunction.exit_message
     assert not outputs

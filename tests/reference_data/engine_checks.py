@@ -16,7 +16,7 @@ from ase.calculators.calculator import Calculator
 from ase.md.verlet import VelocityVerlet
 
 from aiida_glassceramic.calculations.reference_engine import ReferenceEngineCalculation, structure_set
-from aiida_glassceramic.engines.reference_runner import RESTART
+from aiida_glassceramic.runners.reference_engine import RESTART
 from aiida_glassceramic.structures import read_crystal
 
 OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aiida_glassceramic.engines.chgnet_runner import main
-from aiida_glassceramic.engines.reference_runner import RESTART
+from aiida_glassceramic.runners.chgnet import main
+from aiida_glassceramic.runners.reference_engine import RESTART
 
 if __name__ == '__main__':
     state = Path(os.environ['INTERRUPTED_CHGNET_STATE'])

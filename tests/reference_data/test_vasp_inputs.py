@@ -11,8 +11,8 @@ from aiida.plugins import CalculationFactory
 from aiida_vasp.data.potcar import PotcarData
 
 from aiida_glassceramic.engines import vasp
-from aiida_glassceramic.protocols import load_protocol
 from aiida_glassceramic.structures import reference_cell
+from aiida_glassceramic.workflows.reference_data import ReferenceDataWorkChain
 
 PAPER_AIMD = {'ENCUT': 400.0, 'EDIFF': 1e-4, 'IBRION': 0, 'POTIM': 2.0, 'NSW': 50000, 'TEBEG': 1500.0, 'TEEND': 1500.0}
 PAPER_STATIC = {'ENCUT': 600.0, 'EDIFF': 1e-7, 'IBRION': -1, 'NSW': 0}
@@ -49,7 +49,7 @@ def read_incar(path: Path) -> dict:
 @pytest.mark.parametrize('stage', ['aimd', 'static'])
 @pytest.mark.parametrize('natoms', [32, 64])
 def test_paper_files(vasp_code, potcar_family, stage, natoms):
-    settings = load_protocol('reference_data.yaml', 'paper')['vasp']
+    settings = ReferenceDataWorkChain.get_protocol_inputs('paper')['vasp']
     settings['potential_family'] = potcar_family
     atoms = reference_cell('beta', natoms)
     structure = orm.StructureData(ase=atoms[atoms.numbers.argsort(kind='stable')])

@@ -9,10 +9,9 @@ from aiida.engine import run_get_node
 from ase.calculators.lj import LennardJones
 from tblite.ase import TBLite
 
-from aiida_glassceramic.protocols import load_protocol
 from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.workflows.input_checks import InputValidationError
 from aiida_glassceramic.workflows.reference_data import (
-    ReferenceDataInputError,
     ReferenceDataWorkChain,
     planned_counts,
 )
@@ -47,17 +46,18 @@ def test_tblite_reference_data(tblite_code):
 
 
 def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_environment):
-    """Stand-in VASP: killed AIMD continue with velocities, an unconverged static point is excluded,
-    a condition without output fails alone; parsed labels equal the stand-in's Lennard-Jones values."""
+    """Stand-in VASP: killed AIMD continue with velocities (the stand-in kills every run started without them), an
+    unconverged static point is excluded, a condition without output fails alone; parsed labels equal the stand-in's
+    Lennard-Jones values."""
     stand_in_environment(kill_at_step=3, unconverged_static_natoms=15, no_output_natoms=13, slow_natoms='15:15')
     overrides = {
         'conditions': {'defects': ['pristine', 'li_vacancy', 'li2s_vacancy'], 'temperatures': [900]},
         'md': {'steps': 8, 'snapshot_fraction': 0.25, 'max_restarts': 1},
         'static': {'max_concurrent': 2},
-        'vasp': {'max_iterations': 1},
+        'vasp': {'max_iterations': 1, 'potential_family': potcar_family},
     }
     builder = ReferenceDataWorkChain.get_builder_from_protocol(
-        vasp_code, protocol='demo', engine='vasp', overrides=overrides, potential_family=potcar_family
+        vasp_code, protocol='demo', engine='vasp', overrides=overrides
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
@@ -69,17 +69,16 @@ def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_en
     assert report['snapshots'] == 4  # steps 4 and 8 of the two surviving conditions
     assert report['excluded'] == 2  # the 15-atom (Li vacancy) static points never converge
     assert report['md_jobs'] == 5 and report['static_jobs'] == 4
-    for label in ('aimd', 'static'):
-        jobs = [link.node for link in node.base.links.get_outgoing(link_label_filter=label).all()]
-        assert len(jobs) == report[f'{label.replace("aimd", "md")}_jobs']
+    aimd = [link.node for link in node.base.links.get_outgoing(link_label_filter='aimd').all()]
+    static = [link.node for link in node.base.links.get_outgoing(link_label_filter='static').all()]
+    calculations = [calc for job in aimd for calc in job.called]
+    assert (len(aimd), len(static), len(calculations)) == (3, 4, 5)
+    for label, jobs in (('aimd', aimd), ('static', static), ('aimd calculations', calculations)):
         assert max(in_flight_at_start(job, jobs) for job in jobs) == 2, f'{label}: at most max_concurrent in flight'
-    # a sliding window: the 13-atom AIMD fails at once and the pristine one takes its place while the Li vacancy
-    # (15 atoms, held back 15 s) still runs its first segment
-    aimd = sorted((link.node for link in node.base.links.get_outgoing(link_label_filter='aimd').all()), key=ctime)
-    first_segment = {}
-    for job in aimd:
-        first_segment.setdefault(len(job.inputs.structure.sites), job)
-    assert first_segment[16].ctime < first_segment[15].mtime, 'pristine waited for the Li vacancy: rounds, no window'
+    # a sliding window: the pristine AIMD ends (killed and continued) and the 13-atom one takes its place while the
+    # Li vacancy (15 atoms, held back 15 s) still runs
+    by_size = {len(job.inputs.structure.sites): job for job in aimd}
+    assert by_size[13].ctime < by_size[15].mtime, 'the 13-atom AIMD waited for the Li vacancy: rounds, no window'
     labels = results['training_set'].get_training_set()
     assert labels.natoms.tolist() == [16, 16]
     calculator = LennardJones(sigma=1.8, epsilon=0.02, rc=4.5, smooth=True)
@@ -89,10 +88,6 @@ def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_en
         np.testing.assert_allclose(energy, reference.get_potential_energy(), atol=1e-7)
         np.testing.assert_allclose(atoms.get_forces(), reference.get_forces(), atol=1e-7)
         np.testing.assert_allclose(atoms.get_stress(), reference.get_stress(), atol=1e-7)
-
-
-def ctime(node: orm.Node):
-    return node.ctime
 
 
 def in_flight_at_start(job: orm.ProcessNode, jobs: list[orm.ProcessNode]) -> int:
@@ -108,6 +103,10 @@ def count_processes() -> int:
     ('case', 'match'),
     [
         ('no_lithium', 'has no Li'),
+        (
+            'element_beyond_the_engine',
+            r'structures: element U \(Z = 92\) is beyond the elements of glassceramic-tblite',
+        ),
         ('zero_temperature', 'temperature'),
         ('missing_potential_family', 'potential_family `NO_SUCH_FAMILY`'),
     ],
@@ -118,13 +117,17 @@ def test_bad_input_refused_before_submission(request, tblite_code, case, match):
     code, arguments = tblite_code, {'protocol': 'demo'}
     if case == 'no_lithium':
         arguments['structures'] = {'rocksalt': bulk('NaCl', 'rocksalt', a=5.6, cubic=True)}
+    elif case == 'element_beyond_the_engine':
+        crystal = read_crystal('gamma')
+        crystal[crystal.numbers.argmax()].symbol = 'U'
+        arguments['structures'] = {'gamma': crystal}
     elif case == 'zero_temperature':
         arguments['overrides'] = {'conditions': {'temperatures': [500, 0]}}
     else:
         code = request.getfixturevalue('vasp_code')
-        arguments.update(engine='vasp', potential_family='NO_SUCH_FAMILY')
+        arguments.update(engine='vasp', overrides={'vasp': {'potential_family': 'NO_SUCH_FAMILY'}})
     before = count_processes()
-    with pytest.raises(ReferenceDataInputError, match=match):
+    with pytest.raises(InputValidationError, match=match):
         ReferenceDataWorkChain.get_builder_from_protocol(code, **arguments)
     assert count_processes() == before
 
@@ -142,7 +145,7 @@ def test_process_validator_refuses_negative_temperature(tblite_code):
 
 def test_paper_protocol_counts():
     """The study's grid: 2 crystals x 2 cells x 3 strains x 3 defects x 6 temperatures, 50 000 steps, 5 %."""
-    counts = planned_counts(load_protocol('reference_data.yaml', 'paper'), num_crystals=2, engine='vasp')
+    counts = planned_counts(ReferenceDataWorkChain.get_protocol_inputs('paper'), num_crystals=2, engine='vasp')
     assert counts['md_runs'] == 216
     assert counts['md_steps'] == 216 * 50000
     assert counts['static_points_at_most'] == 216 * 2500
@@ -153,7 +156,7 @@ def test_reference_cells_of_the_grid():
     """Li2S vacancy: 1 S and 2 Li removed (neutral); the 64-atom cell is the 32-atom one doubled along a."""
     from aiida_glassceramic.workflows.reference_functions import condition_models
 
-    conditions = load_protocol('reference_data.yaml', 'paper')['conditions']
+    conditions = ReferenceDataWorkChain.get_protocol_inputs('paper')['conditions']
     models = condition_models(read_crystal('beta'), conditions)
     assert len(models) == 2 * 3 * 3
     formulas = {(d['cell_size'], d['defect']): a.get_chemical_formula(mode='metal') for d, a in models}

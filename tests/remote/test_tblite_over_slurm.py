@@ -92,7 +92,7 @@ def test_md_cancelled_by_scancel_continues_from_its_restart(local_cluster, tblit
     from aiida.engine import submit
     from aiida.plugins import CalculationFactory
 
-    from aiida_glassceramic.engines.reference_runner import RESTART
+    from aiida_glassceramic.runners.reference_engine import RESTART
 
     parameters = {
         'task': 'md',

@@ -1,7 +1,7 @@
 """``glassceramic-chgnet``: molecular dynamics and single points with CHGNet, a universal potential trained on PBE.
 
 CHGNet (PyPI ``chgnet``, modified BSD licence) ships its pretrained weights inside the package: it runs offline.
-The run description and the files are those of :mod:`.reference_runner`; ``calculator`` names the model::
+The run description and the files are those of :mod:`.reference_engine`; ``calculator`` names the model::
 
     {"model": "0.3.0"}
 
@@ -17,7 +17,7 @@ from functools import cache
 from importlib.metadata import version
 from importlib.resources import files
 
-from . import reference_runner
+from . import reference_engine
 
 DEFAULT_MODEL = '0.3.0'
 
@@ -29,7 +29,7 @@ def models() -> list[str]:
 
 def check_model(parameters: dict) -> None:
     if parameters['model'] not in models():
-        raise reference_runner.InputError(f'calculator.model `{parameters["model"]}`: use one of {models()}')
+        raise reference_engine.InputError(f'calculator.model `{parameters["model"]}`: use one of {models()}')
 
 
 @cache
@@ -66,8 +66,9 @@ def describe(parameters: dict) -> dict:
     }
 
 
-CHGNET = reference_runner.Engine(
+CHGNET = reference_engine.Engine(
     program='glassceramic-chgnet',
+    max_atomic_number=94,  # CHGNet's element embedding ends at plutonium
     calculator_defaults={'model': DEFAULT_MODEL},
     calculator_keys=('model',),
     check_calculator=check_model,
@@ -79,7 +80,7 @@ CHGNET = reference_runner.Engine(
 
 
 def main(argv: list[str] | None = None) -> int:
-    return reference_runner.main(CHGNET, argv, description=__doc__.splitlines()[0])
+    return reference_engine.main(CHGNET, argv, description=__doc__.splitlines()[0])
 
 
 if __name__ == '__main__':

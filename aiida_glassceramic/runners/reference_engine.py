@@ -12,10 +12,11 @@ energy, forces, stress, velocities) and ``restart.npz`` (last written frame with
 when ``restart.npz`` is present at start (or ``--restart FILE`` is given) the run continues from it.
 ``single_point`` labels every structure and writes ``labels.npz`` (the arrays of a TrainingSet) with ``converged``
 flags. Every run starts by writing ``engine.json`` (the engine, its model and version) and ends by writing
-``status.json``.
+``status.json`` with its exit code.
 
-Exit codes: 0 ok, 2 bad input (message on stderr names the field), 3 a calculation failed (md: the run stops
-there; single points: the structures that failed are flagged).
+Exit codes: 0 ok, 2 bad input (checked before anything runs; ``status.json`` and stderr carry one line naming the
+field and the fix), 3 a calculation failed (md: the run stops there; single points: the structures that failed are
+flagged).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ase
+import ase.data
 import ase.io
 import numpy as np
 from ase import units
 from ase.calculators.calculator import Calculator
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from ..potentials.dataset import TrainingSet
+from ..training_set import TrainingSet
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED = 0, 2, 3
 TRAJECTORY, RESTART, LABELS, STATUS = 'trajectory.extxyz', 'restart.npz', 'labels.npz', 'status.json'
@@ -51,6 +53,7 @@ class Engine:
     """What differs between reference engines: the calculator, its settings and how one calculation fails."""
 
     program: str  # the console script, for messages
+    max_atomic_number: int  # the heaviest element the engine has parameters for
     calculator_defaults: dict
     calculator_keys: tuple[str, ...]
     check_calculator: Callable[[dict], None]  # raises InputError for settings the calculator cannot use
@@ -62,9 +65,13 @@ class Engine:
 
 def validate(config: dict, engine: Engine) -> dict:
     """Check the run description and fill defaults; raise :class:`InputError` naming the field."""
+    if not isinstance(config, dict):
+        raise InputError('input: must be a JSON object with `task`, `calculator` and (for md) `md`')
     task = config.get('task')
     if task not in ('md', 'single_point'):
         raise InputError(f"task `{task}`: use 'md' or 'single_point'")
+    if not isinstance(config.get('calculator', {}), dict) or not isinstance(config.get('md', {}), dict):
+        raise InputError('calculator, md: must be JSON objects of settings')
     calculator = {**engine.calculator_defaults, **config.get('calculator', {})}
     unknown = set(calculator) - set(engine.calculator_keys)
     if unknown:
@@ -72,25 +79,48 @@ def validate(config: dict, engine: Engine) -> dict:
     engine.check_calculator(calculator)
     result = {'task': task, 'calculator': calculator}
     if task == 'md':
-        md = {'thermostat': 'langevin', 'interval': 1, 'seed': 0, 'friction': 0.01, 'taut': 100.0, **config['md']}
+        md = {
+            'thermostat': 'langevin',
+            'interval': 1,
+            'seed': 0,
+            'friction': 0.01,
+            'taut': 100.0,
+            **config.get('md', {}),
+        }
         if md['thermostat'] not in THERMOSTATS:
             raise InputError(f'md.thermostat `{md["thermostat"]}`: use one of {THERMOSTATS}')
-        for key, unit in (('temperature', 'K'), ('timestep', 'fs')):
-            _check_positive(md, key, unit)
+        for key, unit in (('temperature', 'K'), ('timestep', 'fs'), ('friction', '1/fs'), ('taut', 'fs')):
+            check_positive(md, 'md', key, unit)
+        if not isinstance(md['seed'], int) or isinstance(md['seed'], bool) or md['seed'] < 0:
+            raise InputError(f'md.seed `{md["seed"]!r}`: must be a whole number >= 0')
         for key in ('steps', 'interval'):
-            md[key] = _check_positive(md, key, 'a whole number of steps', whole=True)
+            md[key] = check_positive(md, 'md', key, 'MD steps', whole=True)
         result['md'] = md
     return result
 
 
-def _check_positive(section: dict, key: str, unit: str, whole: bool = False) -> float | int:
-    """``section[key]`` if it is a positive number (a whole one if ``whole``), else :class:`InputError` naming it."""
+def check_positive(section: dict, name: str, key: str, unit: str, whole: bool = False) -> float | int:
+    """``section[key]`` if it is a positive number (a whole one if ``whole``), else :class:`InputError` naming
+    ``name.key``."""
     value = section.get(key)
+    kind = 'a positive whole number' if whole else 'a positive number'
+    if key not in section:
+        raise InputError(f'{name}.{key}: missing; give {kind} ({unit})')
     number = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     if not number or (whole and not float(value).is_integer()):
-        kind = 'a positive whole number' if whole else 'a positive number'
-        raise InputError(f'md.{key} `{value!r}`: must be {kind} ({unit})')
+        raise InputError(f'{name}.{key} `{value!r}`: must be {kind} ({unit})')
     return int(value) if whole else value
+
+
+def check_elements(numbers, engine: Engine, where: str) -> None:
+    """:class:`InputError` naming ``where`` if an atomic number lies beyond the engine's elements."""
+    heaviest = int(np.max(numbers, initial=0))
+    if heaviest > engine.max_atomic_number:
+        symbol, last = ase.data.chemical_symbols[heaviest], ase.data.chemical_symbols[engine.max_atomic_number]
+        raise InputError(
+            f'{where}: element {symbol} (Z = {heaviest}) is beyond the elements of {engine.program} (up to '
+            f'{last}, Z = {engine.max_atomic_number}); remove it or use another engine'
+        )
 
 
 def run_single_points(images: list[ase.Atoms], engine: Engine, parameters: dict, directory: Path) -> int:
@@ -115,8 +145,9 @@ def run_single_points(images: list[ase.Atoms], engine: Engine, parameters: dict,
         labelled.append(atoms)
     arrays = TrainingSet.from_atoms(labelled).arrays()
     np.savez(directory / LABELS, converged=np.array(converged), **arrays)
-    write_status(directory, task='single_point', converged=converged)
-    return EXIT_OK if all(converged) else EXIT_FAILED
+    exit_code = EXIT_OK if all(converged) else EXIT_FAILED
+    write_status(directory, exit_code, task='single_point', converged=converged)
+    return exit_code
 
 
 def make_dynamics(atoms: ase.Atoms, md: dict, step: int):
@@ -168,9 +199,9 @@ def run_md(atoms: ase.Atoms, engine: Engine, config: dict, directory: Path, rest
                 write_frame(atoms, trajectory_path, step)
                 write_restart(atoms, directory / RESTART, step)
     except engine.failures as error:
-        write_status(directory, task='md', steps=step, error=f'{engine.failure}: {error}')
+        write_status(directory, EXIT_FAILED, task='md', steps=step, error=f'{engine.failure}: {error}')
         return EXIT_FAILED
-    write_status(directory, task='md', steps=step)
+    write_status(directory, EXIT_OK, task='md', steps=step)
     return EXIT_OK
 
 
@@ -206,20 +237,28 @@ def read_restart(path: Path) -> tuple[ase.Atoms, int]:
         return atoms, int(data['step'])
 
 
-def write_status(directory: Path, **status) -> None:
-    (directory / STATUS).write_text(json.dumps(status))
+def write_status(directory: Path, exit_code: int, **status) -> None:
+    (directory / STATUS).write_text(json.dumps({'exit_code': exit_code, **status}))
 
 
-def read_structures(path: Path) -> list[ase.Atoms]:
+def read_config(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f'input `{path}`: not a readable JSON file ({error})') from None
+
+
+def read_structures(path: Path, engine: Engine) -> list[ase.Atoms]:
     try:
         images = ase.io.read(path, index=':')
     except Exception as error:
-        raise InputError(f'structures `{path}`: not a readable structure file ({error})') from error
+        raise InputError(f'structures `{path}`: not a readable structure file ({error})') from None
     if not images:
         raise InputError(f'structures `{path}`: holds no structure')
     for index, atoms in enumerate(images):
         if not all(atoms.pbc) or atoms.cell.rank != 3:
             raise InputError(f'structures[{index}]: must be periodic in three dimensions with a full cell')
+        check_elements(atoms.numbers, engine, f'structures[{index}]')
     return images
 
 
@@ -233,10 +272,11 @@ def main(engine: Engine, argv: list[str] | None = None, description: str = '') -
     args = parser.parse_args(argv)
     directory = Path(args.output_dir)
     try:
-        config = validate(json.loads(Path(args.input).read_text()), engine)
-        images = read_structures(Path(args.structures))
-    except (InputError, OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        config = validate(read_config(Path(args.input)), engine)
+        images = read_structures(Path(args.structures), engine)
+    except InputError as error:
         print(f'{engine.program}: bad input: {error}', file=sys.stderr)
+        write_status(directory, EXIT_BAD_INPUT, error=str(error))
         return EXIT_BAD_INPUT
     (directory / ENGINE).write_text(json.dumps(engine.describe(config['calculator'])))
     if config['task'] == 'single_point':

@@ -9,7 +9,6 @@ or through the ``fix external`` of the ``glassceramic-lmp`` driver (``fix_extern
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -29,21 +28,16 @@ from ..calculations.lammps import LammpsCalculation
 from ..data.potential import NNPotentialData
 from ..engines import lammps_scripts as scripts
 from ..protocols.mixin import ProtocolMixin
-from ..protocols.schemas.md import MdProtocol, parameters_model
-from ..protocols.validation import validate
+from ..protocols.schemas.md import Common, MdProtocol, parameters_model
+from ..protocols.validation import validate, validate_field
 from .input_checks import InputValidationError, structure_problem
 
 PROTOCOL_FILE = 'md.yaml'
-POTENTIAL_ENGINES = ('pair_style', 'fix_external')
-DEFAULT_REMEDY = 0.5  # timestep factor of the one rerun of dynamics that blew up
+DEFAULT_REMEDY = Common.model_fields['timestep_remedy'].default  # timestep factor of the rerun of a blow-up
+DEFAULT_ENGINE = Common.model_fields['potential_engine'].default
 
 
 # -- protocols ------------------------------------------------------------------------------------------------------
-
-
-def load_protocol(protocol: str | None = None, overrides: Mapping | None = None) -> dict:
-    """The full settings of an md.yaml ``protocol`` (default: its ``default_protocol``), ``overrides`` merged in."""
-    return protocols.load_protocol(PROTOCOL_FILE, protocol, overrides, error=InputValidationError)
 
 
 def section(settings: Mapping, name: str) -> dict:
@@ -75,7 +69,7 @@ def potential_commands(potential: orm.Data, parameters: Mapping) -> list[str]:
     if not isinstance(potential, NNPotentialData):
         return list(potential.get_dict()['commands'])
     core = core_repulsion_range(potential, parameters.get('core_repulsion'))
-    if parameters.get('potential_engine', 'pair_style') == 'pair_style':
+    if parameters.get('potential_engine', DEFAULT_ENGINE) == 'pair_style':
         return scripts.pair_style_block(potential.elements, scripts.PAIR_STYLE_FILE, core)
     return scripts.nnp_block(potential.elements, potential.cutoff, scripts.POTENTIAL_FILE, core_repulsion=core)
 
@@ -138,18 +132,6 @@ def data_file_node(structure: orm.StructureData, elements: list[str]) -> orm.Sin
 # -- one restartable calculation ------------------------------------------------------------------------------------
 
 
-def validate_timestep_remedy(value: orm.Float, _=None, name: str = 'timestep_remedy') -> str | None:
-    """The factor must be 1/k for a whole k >= 1 (k = 1 switches the remedy off)."""
-    factor = value.value if isinstance(value, orm.Float) else value
-    if (
-        not isinstance(factor, int | float)
-        or not 0.0 < factor <= 1.0
-        or not math.isclose(1.0 / factor, round(1.0 / factor), rel_tol=1e-9)
-    ):
-        return f'`{name}` = {factor!r}: give 1/k for a whole k (0.5, 0.25, ...; 1 switches the remedy off)'
-    return None
-
-
 def temperature_label(temperature: float) -> str:
     """A link label for a temperature: ``600.0 -> 'T600'``, ``612.5 -> 'T612p5'``."""
     return 'T' + f'{temperature:g}'.replace('.', 'p')
@@ -162,11 +144,13 @@ def validate_script_inputs(inputs, _=None) -> str | None:
     name, parameters = inputs['script'].value, inputs['parameters'].get_dict()
     if name not in scripts.SCRIPTS:
         return f'`script` = {name!r}: choose one of {sorted(scripts.SCRIPTS)}'
-    remedy = parameters.get('timestep_remedy', DEFAULT_REMEDY)
-    if message := validate_timestep_remedy(remedy, name='parameters.timestep_remedy'):
-        return message
     try:
+        validate_field(
+            Common, 'timestep_remedy', parameters.get('timestep_remedy', DEFAULT_REMEDY), 'parameters.timestep_remedy'
+        )
         build_script(name, parameters, inputs['potential'])
+    except InputValidationError as error:
+        return str(error)
     except scripts.ScriptSettingsError as error:
         return f'`parameters`: {error}'
     except KeyError as error:
@@ -415,7 +399,7 @@ class LammpsWorkChain(ProtocolMixin, WorkChain):
         return potential_elements(self.inputs.potential)
 
     def potential_engine(self) -> str:
-        return self.inputs.parameters.get('potential_engine', 'pair_style')
+        return self.inputs.parameters.get('potential_engine', DEFAULT_ENGINE)
 
     def pair_style_files(self) -> dict[str, orm.SinglefileData]:
         """The pair-style file of a neural network potential run as ``pair_style glassceramic`` (made once)."""

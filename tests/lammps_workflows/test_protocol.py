@@ -100,13 +100,13 @@ def test_paper_diffusion_vdos_relax(lmp_code, beta_structure, classical_potentia
 @pytest.mark.parametrize(
     ('workflow', 'overrides', 'message'),
     [
-        (DiffusionWorkChain, {'diffusion': {'temperatures': []}}, 'parameters.temperatures'),
-        (DiffusionWorkChain, {'diffusion': {'temperatures': [400.0, -600.0]}}, 'parameters.temperatures'),
-        (VdosWorkChain, {'vdos': {'temperature': 0.0}}, 'parameters.temperature'),
+        (DiffusionWorkChain, {'diffusion': {'temperatures': []}}, '`diffusion.temperatures` = []'),
+        (DiffusionWorkChain, {'diffusion': {'temperatures': [400.0, -600.0]}}, '`diffusion.temperatures.1` = -600.0'),
+        (VdosWorkChain, {'vdos': {'temperature': 0.0}}, '`vdos.temperature` = 0.0'),
         (AnnealWorkChain, {'anneal': {'chunk_ps': 2.0, 'total_ps': 1.0}}, 'chunk_ps'),
         (AnnealWorkChain, {'anneal': {'chunk_ps': 0.0005}}, 'anneal.chunk_ps'),
         (MeltQuenchWorkChain, {'melt_quench': {'cooling_rate_k_per_ps': -4.0}}, 'cooling_rate_k_per_ps'),
-        (AnnealWorkChain, {'common': {'timestep_remedy': 0.3}}, '`parameters.timestep_remedy` = 0.3: give 1/k'),
+        (AnnealWorkChain, {'common': {'timestep_remedy': 0.3}}, '`common.timestep_remedy` = 0.3: give 1/k'),
     ],
 )
 def test_bad_parameters(lmp_code, beta_structure, classical_potential, *, workflow, overrides, message):
@@ -148,14 +148,12 @@ def test_unknown_protocol(lmp_code, beta_structure, classical_potential):
 
 def test_paper_runs_the_pair_style_on_mpi_ranks():
     """`paper`: the native pair style on 32 MPI ranks per job; `fast` and `demo`: one rank."""
-    from aiida_glassceramic.workflows.lammps_base import load_protocol
-
-    paper = load_protocol('paper')['common']
+    paper = AnnealWorkChain.get_protocol_inputs('paper')['common']
     assert paper['potential_engine'] == 'pair_style'
     assert paper['options']['withmpi'] is True
     assert paper['options']['resources'] == {'num_machines': 1, 'num_mpiprocs_per_machine': 32}
     for name in ('fast', 'demo'):
-        options = load_protocol(name)['common']['options']
+        options = AnnealWorkChain.get_protocol_inputs(name)['common']['options']
         assert options['withmpi'] is False and options['resources']['num_mpiprocs_per_machine'] == 1
 
 

@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
 
 from ..validation import Section
+
+
+def _one_over_k(value: float) -> float:
+    if not 0.0 < value <= 1.0 or not math.isclose(1.0 / value, round(1.0 / value), rel_tol=1e-9):
+        raise ValueError('give 1/k for a whole k (0.5, 0.25, ...; 1 switches the remedy off)')
+    return value
 
 
 class CoreRepulsion(Section):
@@ -34,20 +40,13 @@ class Common(Section):
     tdamp_ps: PositiveFloat = Field(description='Nose-Hoover thermostat damping (ps)')
     pdamp_ps: PositiveFloat = Field(description='Nose-Hoover barostat damping (ps)')
     thermo_interval_steps: PositiveInt = Field(description='steps between thermo rows')
-    timestep_remedy: float = Field(
+    timestep_remedy: Annotated[float, AfterValidator(_one_over_k)] = Field(
         0.5, description='dynamics that blow up run once more with the timestep times this (1/k; 1: never)'
     )
     core_repulsion: CoreRepulsion | None = Field(None, description='ZBL core of neural network potentials (null: none)')
     potential_engine: Literal['pair_style', 'fix_external'] = Field(
         'pair_style', description='pair_style glassceramic (native, MPI) or the fix external driver (one rank)'
     )
-
-    @field_validator('timestep_remedy')
-    @classmethod
-    def _one_over_k(cls, value: float) -> float:
-        if not 0.0 < value <= 1.0 or not math.isclose(1.0 / value, round(1.0 / value), rel_tol=1e-9):
-            raise ValueError('give 1/k for a whole k (0.5, 0.25, ...; 1 switches the remedy off)')
-        return value
 
 
 class CommonSettings(Common):

@@ -23,6 +23,7 @@ class NNPotentialData(orm.SinglefileData):
         for key in METADATA_ATTRIBUTES:
             if key in metadata:
                 self.base.attributes.set(key, metadata[key])
+        self.base.attributes.set('has_feature_ranges', metadata.get('feature_ranges') is not None)
 
     @property
     def elements(self) -> list[str]:
@@ -36,6 +37,11 @@ class NNPotentialData(orm.SinglefileData):
     def min_distance(self) -> dict[str, float]:
         """Shortest distance (A) per element pair in the training data, e.g. ``{'P-S': 1.93}``."""
         return self.base.attributes.get('min_distance', {})
+
+    @property
+    def has_feature_ranges(self) -> bool:
+        """Whether the potential records the training range of its features (MD then counts extrapolation)."""
+        return self.base.attributes.get('has_feature_ranges', False)
 
     @property
     def metrics(self) -> dict:

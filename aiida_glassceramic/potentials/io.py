@@ -10,6 +10,8 @@ from aiida_glassceramic.descriptors import SymmetryFunctionParameters
 
 from .model import DTYPES, NNPotential
 
+RANGE_BUFFERS = ('feature_min', 'feature_max')
+
 
 class PotentialFileError(ValueError):
     """A file that is not a potential written by :func:`save_potential`."""
@@ -39,7 +41,8 @@ def load_potential(path: str | Path, dtype: torch.dtype | str | None = None, dev
         dtype=metadata['dtype'],
         skin=metadata.get('skin', 0.0),
     )
-    model.load_state_dict(content['state_dict'])
+    # potentials saved before the feature ranges were recorded keep the model's NaN: no extrapolation counts
+    model.load_state_dict({**{name: getattr(model, name) for name in RANGE_BUFFERS}, **content['state_dict']})
     model.metrics = dict(metadata.get('metrics', {}))
     if dtype is not None:
         dtype = DTYPES.get(dtype, dtype) if isinstance(dtype, str) else dtype

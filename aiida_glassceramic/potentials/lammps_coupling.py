@@ -3,6 +3,9 @@
 LAMMPS keeps integration, thermostats, barostats, dumps and computes; every step it hands the owned atoms'
 positions to :class:`FixExternalCoupling`, which calls ``potential.compute(numbers, positions, cell)`` and writes
 forces, energy and virial back. Works with ``units metal`` (eV, Angstrom) and a fully periodic box on one MPI rank.
+A potential that sets ``extrapolating_atoms`` after each call (as :class:`~.model.NNPotential` does) gets its
+extrapolation warnings counted per run; the fix's global vector gives them to thermo output (``f_ID[1]``: atoms
+outside the training range in the last force call, ``f_ID[2]``: atom-steps outside it in the run so far).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Protocol
 
 import numpy as np
 from ase.data import atomic_masses, atomic_numbers
+
+from .extrapolation import NOT_COUNTED, ExtrapolationTally
 
 LMP_ERROR_WARNING, LMP_ERROR_ONE = 0, 1  # lammps.constants; the module is imported only once MPI is loaded
 
@@ -99,6 +104,9 @@ class FixExternalCoupling:
         self.warning_counts: dict[str, int] = {}
         self.atomic_number_of_type = self._type_table()
         self.calls = 0
+        self.extrapolation: ExtrapolationTally | None = None  # of the run under way; None: not counted
+        self.finished_runs: list[ExtrapolationTally | None] = []
+        self._run_start: int | None = None
 
     def _type_table(self) -> np.ndarray:
         check_setup(self.lmp)
@@ -126,6 +134,7 @@ class FixExternalCoupling:
         """Register the callback with LAMMPS (the fix must exist already) once the masses set so far fit."""
         self.check_masses()
         self.lmp.set_fix_external_callback(self.fix_id, self.callback, None)
+        self.lmp.fix_external_set_vector_length(self.fix_id, 2)
         return self
 
     def check_masses(self) -> None:
@@ -157,16 +166,17 @@ class FixExternalCoupling:
     def callback(self, caller, step: int, nlocal: int, tag, x: np.ndarray, f: np.ndarray) -> None:  # noqa: PLR0917
         """fix external's hook: positions ``x`` in, forces ``f`` (a view of LAMMPS' array), energy and virial out."""
         try:
-            self.apply(nlocal, x, f)
+            self.apply(step, nlocal, x, f)
         except BaseException as error:  # nothing may propagate into LAMMPS' C++ frames
             self.on_error(self.lmp, error)
 
-    def apply(self, nlocal: int, x: np.ndarray, f: np.ndarray) -> None:
+    def apply(self, step: int, nlocal: int, x: np.ndarray, f: np.ndarray) -> None:
         """Evaluate the potential on the owned atoms and hand forces, energy and virial to the fix."""
         if self.calls == 0:  # masses and time step as the run found them
             self.check_masses()
             check_timestep(self.lmp.extract_global('dt'))
         self.calls += 1
+        self._follow_runs(step)
         types = self.lmp.numpy.extract_atom('type', nelem=nlocal)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
@@ -176,6 +186,39 @@ class FixExternalCoupling:
         f[:] = forces
         self.lmp.fix_external_set_energy_global(self.fix_id, float(energy))
         self.lmp.fix_external_set_virial_global(self.fix_id, [float(value) for value in virial])
+        atoms = getattr(self.potential, 'extrapolating_atoms', None)
+        if atoms is not None and self.extrapolation is not None:
+            self.extrapolation.add(step, atoms)
+            self.lmp.fix_external_set_vector(self.fix_id, 1, float(atoms))
+            self.lmp.fix_external_set_vector(self.fix_id, 2, float(self.extrapolation.atom_steps))
+        elif atoms is None:
+            self.extrapolation = None
+
+    def _follow_runs(self, step: int) -> None:
+        """Start a new tally at the first force call of each run (LAMMPS' setup, 0 steps elapsed)."""
+        start = step - int(self.lmp.get_thermo('elapsed'))
+        if start == step or start != self._run_start:
+            self.end_run()
+            self._run_start = start
+            self.extrapolation = ExtrapolationTally()
+
+    def end_run(self) -> None:
+        """Close the tally of the run under way, if any, into :attr:`finished_runs`."""
+        if self._run_start is not None:
+            self.finished_runs.append(self.extrapolation)
+        self._run_start, self.extrapolation = None, None
+
+    def report_lines(self) -> list[str]:
+        """The extrapolation line of every run finished since the last call (they are then forgotten)."""
+        self.end_run()
+        lines = [
+            f'{NOT_COUNTED} (the potential records no symmetry-function ranges; use one trained with them)'
+            if tally is None
+            else tally.line()
+            for tally in self.finished_runs
+        ]
+        self.finished_runs = []
+        return lines
 
 
 def check_setup(lmp) -> None:

@@ -23,7 +23,10 @@ The driver also loads the ``pair_style glassceramic`` plugin (built on first use
 style run through it as through ``lmp``, on any number of MPI ranks.
 LAMMPS does integration, thermostats, barostats, dumps and computes; ``pe``, ``press`` and the barostat include the
 potential's energy and virial. The first warning of each kind from the potential (e.g. atoms closer than in the
-training data) appears as ``WARNING:`` on LAMMPS' screen and log, later ones are counted on stderr.
+training data) appears as ``WARNING:`` on LAMMPS' screen and log, later ones are counted on stderr. After each run
+the driver prints the run's extrapolation warnings as ``pair_style glassceramic`` does (see
+:mod:`.extrapolation`); a run inside an ``include`` file, an ``if`` command or a script with ``jump`` is reported
+once LAMMPS hands the script back.
 
 The ``fix ... external`` command must stand on its own line of the main script (not inside an ``include`` file, an
 ``if`` command or a loop body): the driver runs the script up to it, attaches the potential and runs the rest.
@@ -127,6 +130,18 @@ def split_script(text: str) -> list[Segment]:
     return segments
 
 
+def split_runs(text: str) -> list[str]:
+    """Cut a piece of script after every ``run`` and ``minimize`` command, so that each run can be reported when it
+    ends (not for a script with ``jump``: its loops need the script whole)."""
+    pieces, current = [], ''
+    for command, words in commands(text):
+        current += command
+        if words[:1] in (['run'], ['minimize']):
+            pieces.append(current)
+            current = ''
+    return [*pieces, current] if current else pieces
+
+
 def check_script(text: str) -> None:
     """Refuse, before LAMMPS runs anything, what the script states plainly wrong: a time step <= 0."""
     for _, words in commands(text):
@@ -207,13 +222,22 @@ class Driver:
 
     def run_text(self, text: str) -> None:
         """Run a script given as text, attaching the potential after each ``fix ... external`` command."""
+        loops = any(words[:1] == ['jump'] for _, words in commands(text))
         with tempfile.TemporaryDirectory(prefix='glassceramic-lmp-') as folder:
             for number, segment in enumerate(split_script(text)):
-                path = Path(folder) / f'input-part{number}.in'
-                path.write_text(segment.text)
-                self.lmp.file(str(path))
+                for part, piece in enumerate([segment.text] if loops else split_runs(segment.text)):
+                    path = Path(folder) / f'input-part{number}-{part}.in'
+                    path.write_text(piece)
+                    self.lmp.file(str(path))
+                    self.report_extrapolation()
                 if segment.fix_id is not None:
                     self.attach(self.lmp.expand(segment.fix_id) if '$' in segment.fix_id else segment.fix_id)
+
+    def report_extrapolation(self) -> None:
+        """Print the extrapolation line of each run finished since the last report on LAMMPS' screen and log."""
+        for coupling in self.couplings.values():
+            for line in coupling.report_lines():
+                self.lmp.command(f'print "{line}"')
 
     def attach(self, fix_id: str) -> FixExternalCoupling:
         """Attach the potential named by the script's ``nnp_*`` variables to the fix ``fix_id``."""

@@ -24,6 +24,10 @@ from aiida_glassceramic.descriptors import (
 
 ACTIVATIONS = {'tanh': torch.nn.Tanh, 'softplus': torch.nn.Softplus, 'silu': torch.nn.SiLU}
 DTYPES = {'float64': torch.float64, 'float32': torch.float32}
+# a feature extrapolates beyond RANGE_TOLERANCE (max - min) + RANGE_FLOOR outside its training range [min, max]; the
+# floor keeps round-off off features that never vary in training (0 for an element pair never seen together)
+RANGE_TOLERANCE, RANGE_FLOOR = 1e-6, 1e-10
+FLOAT32_MARGIN = 1e-3  # float32 features carry round-off of up to ~2e-4 of their size: also this much of it
 
 
 class UnknownElementError(ValueError):
@@ -77,6 +81,10 @@ class NNPotential(torch.nn.Module):
         self.register_buffer('feature_scale', torch.ones(n_elements, n_features))
         self.register_buffer('reference_energy', torch.zeros(n_elements))
         self.register_buffer('min_distance', torch.zeros(n_elements, n_elements))
+        # per element and feature, the range over the training data; NaN: not recorded (potentials of old versions)
+        self.register_buffer('feature_min', torch.full((n_elements, n_features), torch.nan))
+        self.register_buffer('feature_max', torch.full((n_elements, n_features), torch.nan))
+        self.extrapolating_atoms: int | None = None
         self._type_of = np.full(max(ase.data.atomic_numbers.values()) + 1, -1, dtype=np.int64)
         for index, symbol in enumerate(self.elements):
             self._type_of[ase.data.atomic_numbers[symbol]] = index
@@ -98,6 +106,22 @@ class NNPotential(torch.nn.Module):
     @property
     def cutoff(self) -> float:
         return float(self.descriptor.cutoff)
+
+    @property
+    def has_feature_ranges(self) -> bool:
+        """Whether the potential records the range of every feature over its training data."""
+        return not bool(torch.isnan(self.feature_min).any() or torch.isnan(self.feature_max).any())
+
+    def extrapolating(self, features: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """Per atom, whether some feature lies outside its element's training range ``[min, max]`` by more than
+        ``RANGE_TOLERANCE (max - min) + RANGE_FLOOR`` (n2p2's extrapolation warning); an element absent from the
+        training data has the empty range ``[inf, -inf]``, so each of its atoms extrapolates. In float32 the margin
+        also holds ``FLOAT32_MARGIN`` of the range's larger bound (in magnitude)."""
+        low, high = self.feature_min[types], self.feature_max[types]
+        margin = RANGE_TOLERANCE * (high - low) + RANGE_FLOOR
+        if features.dtype == torch.float32:
+            margin = margin + FLOAT32_MARGIN * torch.maximum(low.abs(), high.abs()).nan_to_num(posinf=0.0)
+        return ((features < low - margin) | (features > high + margin)).any(dim=1)
 
     def symmetry_functions(self) -> SymmetryFunctions:
         key = ('functions', self.dtype, str(self.feature_shift.device))
@@ -136,12 +160,6 @@ class NNPotential(torch.nn.Module):
                 energies = energies.index_put((mask.nonzero().squeeze(1),), energies[mask] + network(scaled).squeeze(1))
         return energies
 
-    def energy_from_vectors(
-        self, vectors: torch.Tensor, nl: NeighbourList, types: torch.Tensor, checkpoint: bool = False
-    ) -> torch.Tensor:
-        features = self.symmetry_functions()(vectors, nl, types, len(types), checkpoint=checkpoint)
-        return self.atomic_energies(features, types).sum()
-
     def _cached_neighbour_list(self, types: np.ndarray, positions: np.ndarray, cell: np.ndarray) -> NeighbourList:
         """Reuse the last list while every atom moved less than half the skin (cell changes included)."""
         last = self._cache.get('neighbours')
@@ -161,7 +179,9 @@ class NNPotential(torch.nn.Module):
         """Energy (eV), forces (N, 3) eV/A and virial (6,) eV in LAMMPS order xx yy zz xy xz yz.
 
         The virial is ``W_ab = -dE/d(eps_ab)``, i.e. sum over pairs of ``r_ij,a F_ij,b``. Warns with
-        :class:`CloseContactWarning` when two atoms are closer than the training data ever saw.
+        :class:`CloseContactWarning` when two atoms are closer than the training data ever saw. Sets
+        :attr:`extrapolating_atoms`: the number of atoms with a feature outside the training range (see
+        :meth:`extrapolating`), None for a potential that records no ranges.
         """
         types = self.types(numbers)
         positions = np.asarray(positions, dtype=np.float64)
@@ -178,8 +198,12 @@ class NNPotential(torch.nn.Module):
         self._check_distances(vectors.detach(), nl, types)
         types_t = torch.as_tensor(types, device=device)
         with torch.enable_grad():
-            energy = self.energy_from_vectors(vectors, nl, types_t, checkpoint=True)
+            features = self.symmetry_functions()(vectors, nl, types_t, len(types_t), checkpoint=True)
+            energy = self.atomic_energies(features, types_t).sum()
             (grad,) = torch.autograd.grad(energy, vectors)
+        self.extrapolating_atoms = (
+            int(self.extrapolating(features.detach(), types_t).sum()) if self.has_feature_ranges else None
+        )
         grad = grad.detach()
         forces = torch.zeros((len(types), 3), dtype=self.dtype, device=device)
         forces.index_add_(0, torch.as_tensor(nl.centres, device=device), grad)
@@ -230,6 +254,12 @@ class NNPotential(torch.nn.Module):
                 }
                 for index, symbol in enumerate(symbols)
             },
+            'feature_ranges': {
+                symbol: {'min': self.feature_min[index].tolist(), 'max': self.feature_max[index].tolist()}
+                for index, symbol in enumerate(symbols)
+            }
+            if self.has_feature_ranges
+            else None,
             'reference_energy': {symbol: float(self.reference_energy[i]) for i, symbol in enumerate(symbols)},
             'min_distance': {
                 f'{a}-{b}': float(self.min_distance[i, j])

@@ -14,7 +14,7 @@ import torch
 from .model import NNPotential
 
 FORMAT_NAME = 'glassceramic_potential'
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: with the training range of every feature (the pair style reads 1 and 2)
 PAIR_STYLE = 'glassceramic'
 PAIR_STYLE_FILENAME = 'potential.glassceramic'
 
@@ -42,6 +42,7 @@ def pair_style_lines(model: NNPotential) -> list[str]:
         f'activation {model.activation}',
         f'hidden {len(model.hidden)} {" ".join(str(width) for width in model.hidden)}',
         f'reference_energy {_numbers(state["reference_energy"].tolist())}',
+        f'feature_ranges {"yes" if model.has_feature_ranges else "no"}',
     ]
     for index, symbol in enumerate(elements):
         lines += [
@@ -49,6 +50,11 @@ def pair_style_lines(model: NNPotential) -> list[str]:
             f'shift {_numbers(state["feature_shift"][index].tolist())}',
             f'scale {_numbers(state["feature_scale"][index].tolist())}',
         ]
+        if model.has_feature_ranges:
+            lines += [
+                f'minimum {_numbers(state["feature_min"][index].tolist())}',
+                f'maximum {_numbers(state["feature_max"][index].tolist())}',
+            ]
         linear = [module for module in model.networks[index] if isinstance(module, torch.nn.Linear)]
         for layer, module in enumerate(linear):
             prefix = f'networks.{index}.{list(model.networks[index]).index(module)}'

@@ -133,7 +133,7 @@ def train(
         _batches(model, validation_set, parameters),
         _batches(model, test_set, parameters),
     )
-    _fit_scaling(model, train_set, train_batches)
+    _fit_scaling(model, train_set, train_batches, validation_batches)
     optimiser = torch.optim.Adam(model.parameters(), lr=parameters.learning_rate)
     best_loss, best_epoch, best_state, epoch = math.inf, 0, copy.deepcopy(model.state_dict()), 0
     for epoch in range(1, parameters.epochs + 1):
@@ -206,12 +206,23 @@ def _loss(model: NNPotential, batch: _Batch, parameters: TrainingParameters, cre
 SCALE_FLOOR = 1e-2
 
 
-def _fit_scaling(model: NNPotential, data: TrainingSet, batches: list[_Batch]) -> None:
-    """Feature mean/std per element, per-element reference energies (least squares) and closest distances."""
+def _fit_scaling(
+    model: NNPotential, data: TrainingSet, batches: list[_Batch], validation_batches: list[_Batch]
+) -> None:
+    """Feature mean/std per element, per-element reference energies (least squares) and closest distances, all over
+    the fitted structures ``data`` (in ``batches``); the range of each feature per element over these and the
+    validation structures (every structure of the training set: an element absent from it has the empty range
+    ``[inf, -inf]``)."""
     features = [batch.features(model) for batch in batches]
     types = torch.cat([batch.types for batch in batches])
     features = torch.cat(features)
+    seen = torch.cat([features, *(batch.features(model) for batch in validation_batches)])
+    seen_types = torch.cat([types, *(batch.types for batch in validation_batches)])
     with torch.no_grad():
+        for index in range(len(model.elements)):
+            chosen = seen[seen_types == index]
+            model.feature_min[index] = chosen.amin(0) if len(chosen) else torch.inf
+            model.feature_max[index] = chosen.amax(0) if len(chosen) else -torch.inf
         for index in range(len(model.elements)):
             chosen = features[types == index]
             if len(chosen):

@@ -45,8 +45,8 @@ def test_damaged_number(good_file, tmp_path):
 
 def test_other_version(good_file, tmp_path):
     other = tmp_path / 'other.glassceramic'
-    other.write_text(good_file.read_text().replace('glassceramic_potential 1', 'glassceramic_potential 2'))
-    assert 'format version 2; this pair style reads version 1' in lammps_error(tmp_path, other)
+    other.write_text(good_file.read_text().replace('glassceramic_potential 2', 'glassceramic_potential 3'))
+    assert 'format version 3; this pair style reads versions 1 to 2' in lammps_error(tmp_path, other)
 
 
 def test_not_a_potential_file(tmp_path):
@@ -97,4 +97,4 @@ def test_fix_external_driver_warns_on_swapped_p_and_s(potential_files, tmp_path)
         text=True,
         check=False,
     )
-    assert 'atom type 2 has mass 30.9738 but nnp_elements maps it to S' in done.stderr
+    assert 'atom type 2 has mass 30.9738 but is mapped to S' in done.stderr

@@ -19,4 +19,5 @@ def test_export_pair_style_file(aiida_profile, potential_files, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert target.read_text().splitlines() == pair_style_lines(model)
+    assert not node.has_feature_ranges  # the test model records none
     assert node.export_pair_style(tmp_path).name == 'potential.glassceramic'

@@ -63,18 +63,19 @@ class Reader {
     return tokens;
   }
 
-  std::vector<double> numbers(const std::string &keyword, int count)
+  // `infinite`: inf and -inf allowed too
+  std::vector<double> numbers(const std::string &keyword, int count, bool infinite = false)
   {
     std::vector<double> values;
-    for (const std::string &token : next(keyword, count)) values.push_back(number(token));
+    for (const std::string &token : next(keyword, count)) values.push_back(number(token, infinite));
     return values;
   }
 
-  double number(const std::string &token)
+  double number(const std::string &token, bool infinite = false)
   {
     char *end = nullptr;
     double value = std::strtod(token.c_str(), &end);
-    if (end == token.c_str() || *end != '\0' || !std::isfinite(value))
+    if (end == token.c_str() || *end != '\0' || std::isnan(value) || (!infinite && std::isinf(value)))
       fail("'" + token + "' is not a finite number");
     return value;
   }
@@ -116,8 +117,9 @@ Model Model::parse(const std::string &text)
   Reader reader(text);
   Model model;
   std::vector<std::string> header = reader.next("glassceramic_potential", 1);
-  if (reader.integer(header[0]) != FORMAT_VERSION)
-    reader.fail("format version " + header[0] + "; this pair style reads version " +
+  const int version = reader.integer(header[0]);
+  if (version < 1 || version > FORMAT_VERSION)
+    reader.fail("format version " + header[0] + "; this pair style reads versions 1 to " +
                 std::to_string(FORMAT_VERSION) + ": export the potential again with this package's version");
   std::vector<std::string> elements = reader.next("elements");
   if (elements.empty() || reader.integer(elements[0]) != static_cast<int>(elements.size()) - 1 ||
@@ -160,6 +162,11 @@ Model Model::parse(const std::string &text)
   for (size_t l = 1; l < hidden.size(); ++l) sizes.push_back(reader.integer(hidden[l]));
   sizes.push_back(1);
   model.reference_energy_ = reader.numbers("reference_energy", model.n_elements_);
+  if (version >= 2) {
+    const std::string ranges = reader.next("feature_ranges", 1)[0];
+    if (ranges != "yes" && ranges != "no") reader.fail("feature_ranges '" + ranges + "': yes or no");
+    model.has_ranges = ranges == "yes";
+  }
   for (int e = 0; e < model.n_elements_; ++e) {
     std::vector<std::string> name = reader.next("network", 1);
     if (name[0] != model.elements[e]) reader.fail("network '" + name[0] + "', expected " + model.elements[e]);
@@ -168,6 +175,18 @@ Model Model::parse(const std::string &text)
     network.scale = reader.numbers("scale", model.n_features_);
     for (double scale : network.scale)
       if (scale == 0.0) reader.fail("a feature scale is zero");
+    if (model.has_ranges) {
+      // an element absent from the training data has the empty range [inf, -inf]: all its atoms extrapolate
+      const std::vector<double> minimum = reader.numbers("minimum", model.n_features_, true);
+      const std::vector<double> maximum = reader.numbers("maximum", model.n_features_, true);
+      for (int k = 0; k < model.n_features_; ++k) {
+        if (!(minimum[k] <= maximum[k] || (minimum[k] == HUGE_VAL && maximum[k] == -HUGE_VAL)))
+          reader.fail("feature " + std::to_string(k + 1) + ": minimum above maximum");
+        const double margin = RANGE_TOLERANCE * (maximum[k] - minimum[k]) + RANGE_FLOOR;
+        network.lower.push_back(minimum[k] - margin);
+        network.upper.push_back(maximum[k] + margin);
+      }
+    }
     for (size_t l = 0; l + 1 < sizes.size(); ++l) {
       std::vector<std::string> shape = reader.next("layer", 3);
       Layer layer{sizes[l + 1], sizes[l], {}, {}};
@@ -187,6 +206,14 @@ Model Model::parse(const std::string &text)
   reader.next("end", 0);
   if (!reader.done()) reader.fail("content after 'end'");
   return model;
+}
+
+bool Model::extrapolates(int centre, const Workspace &work) const
+{
+  const Network &net = networks_[centre];
+  for (int k = 0; k < n_features_; ++k)
+    if (work.features[k] < net.lower[k] || work.features[k] > net.upper[k]) return true;
+  return false;
 }
 
 void Model::setup()

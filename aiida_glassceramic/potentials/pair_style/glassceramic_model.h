@@ -12,7 +12,9 @@
 
 namespace glassceramic {
 
-constexpr int FORMAT_VERSION = 1;
+constexpr int FORMAT_VERSION = 2;      // 2 adds the training range of every feature; 1 is read too
+// a feature extrapolates beyond RANGE_TOLERANCE (max - min) + RANGE_FLOOR outside its training range [min, max]
+constexpr double RANGE_TOLERANCE = 1e-6, RANGE_FLOOR = 1e-10;
 
 class FormatError : public std::runtime_error {
  public:
@@ -32,6 +34,7 @@ struct Layer {
 
 struct Network {
   std::vector<double> shift, scale;    // per feature
+  std::vector<double> lower, upper;    // per feature: training range widened as RANGE_TOLERANCE says
   std::vector<Layer> layers;
 };
 
@@ -61,10 +64,15 @@ class Model {
   double cutoff = 0.0;
   bool poly2 = false;
 
+  bool has_ranges = false;    // the file records the training range of every feature (format version 2)
+
   int n_features() const { return n_features_; }
   // energy of an atom of element `centre` (eV); grad[n] = dE/dv_n of each neighbour vector
   double energy(int centre, const std::vector<Neighbour> &neighbours, std::vector<std::array<double, 3>> &grad,
                 Workspace &work) const;
+  // after energy(): whether a feature of that atom lies outside its element's training range (n2p2's
+  // extrapolation warning); needs has_ranges
+  bool extrapolates(int centre, const Workspace &work) const;
 
  private:
   int n_elements_ = 0, n_pairs_ = 0, n_features_ = 0;

@@ -11,7 +11,9 @@
 #include "neigh_list.h"
 #include "neighbor.h"
 #include "update.h"
+#include "utils.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -28,11 +30,14 @@ PairGlassCeramic::PairGlassCeramic(LAMMPS *lmp) : Pair(lmp)
   one_coeff = 1;
   manybody_flag = 1;
   centroidstressflag = CENTROID_NOTAVAIL;
+  nextra = 2;
+  pvector = new double[nextra]();
 }
 
 PairGlassCeramic::~PairGlassCeramic()
 {
   if (copymode) return;
+  delete[] pvector;
   if (allocated) {    // Pair's destructor frees map
     memory->destroy(setflag);
     memory->destroy(cutsq);
@@ -48,6 +53,7 @@ void PairGlassCeramic::compute(int eflag, int vflag)
   const int nlocal = atom->nlocal;
   const int newton_pair = force->newton_pair;
   const double cutoff_squared = model.cutoff * model.cutoff;
+  bigint extrapolating = 0;
 
   for (int ii = 0; ii < list->inum; ++ii) {
     const int i = list->ilist[ii];
@@ -69,6 +75,7 @@ void PairGlassCeramic::compute(int eflag, int vflag)
       neighbour_atoms.push_back(j);
     }
     const double energy = model.energy(centre, neighbours, gradient, workspace);
+    if (model.has_ranges && model.extrapolates(centre, workspace)) ++extrapolating;
     for (size_t n = 0; n < neighbours.size(); ++n) {
       // dE/dv with v = x_j - x_i: the force on i is +dE/dv, on j -dE/dv
       const int j = neighbour_atoms[n];
@@ -84,6 +91,37 @@ void PairGlassCeramic::compute(int eflag, int vflag)
     if (eflag_atom) eatom[i] += energy;
   }
   if (vflag_fdotr) virial_fdotr_compute();
+  if (model.has_ranges) count_extrapolation(extrapolating);
+}
+
+void PairGlassCeramic::count_extrapolation(bigint local)
+{
+  pvector[0] = static_cast<double>(local);
+  pvector[1] += static_cast<double>(local);
+  bigint atoms = 0;
+  MPI_Allreduce(&local, &atoms, 1, MPI_LMP_BIGINT, MPI_SUM, world);
+  if (atoms == 0) return;
+  warned_atom_steps += atoms;
+  ++warned_steps;
+  warned_max_atoms = std::max(warned_max_atoms, atoms);
+  if (first_warned_step < 0) first_warned_step = update->ntimestep;
+}
+
+// called by LAMMPS at the end of each run (and minimization): the run's extrapolation warnings, then a new count
+void PairGlassCeramic::finish()
+{
+  if (comm->me == 0) {
+    if (!model.has_ranges)
+      utils::logmesg(lmp, "glassceramic: extrapolation warnings: not counted (potential file {} records no "
+                          "symmetry-function ranges; export it from a potential trained with ranges)\n", filename);
+    else
+      utils::logmesg(lmp, "glassceramic: extrapolation warnings: {} atom-steps in {} steps ({} atoms at most in one "
+                          "step; first at step {})\n", warned_atom_steps, warned_steps, warned_max_atoms,
+                     first_warned_step < 0 ? std::string("none") : std::to_string(first_warned_step));
+  }
+  warned_atom_steps = warned_steps = warned_max_atoms = 0;
+  first_warned_step = -1;
+  pvector[0] = pvector[1] = 0.0;
 }
 
 void PairGlassCeramic::allocate()

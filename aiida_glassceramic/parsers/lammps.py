@@ -22,6 +22,7 @@ from aiida.parsers.parser import Parser
 from ..analysis.trajectory import iter_lammps_dump
 from ..calculations.lammps import LammpsCalculation
 from ..engines import lammps_scripts as scripts
+from ..potentials.extrapolation import extrapolation_summary
 
 STDOUT = LammpsCalculation.FILENAME_OUTPUT
 END_OF_RUN = 'Total wall time:'
@@ -110,9 +111,8 @@ class LammpsParser(Parser):
         errors = [line.strip() for line in lines if 'ERROR' in line]
         end = [line.split()[-1] for line in lines if line.startswith(END_OF_RUN)]
         warnings = [line.strip() for line in lines if 'WARNING' in line]
-        self.out(
-            'results', orm.Dict({'errors': errors, 'warnings': warnings, 'total_wall_time': end[-1] if end else None})
-        )
+        results = {'errors': errors, 'warnings': warnings, 'total_wall_time': end[-1] if end else None}
+        self.out('results', orm.Dict({**results, 'extrapolation': extrapolation_summary('\n'.join(lines))}))
         if symptom := instability(lines, errors):
             return self.exit_codes.ERROR_UNSTABLE_DYNAMICS.format(symptom=symptom)
         if errors:

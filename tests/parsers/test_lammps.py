@@ -174,3 +174,23 @@ def test_unreadable_output(aiida_localhost, files, exit_code):
     outputs, calcfunction = parse(aiida_localhost, files)
     assert calcfunction.exit_status == exit_code.status
     assert 'results' not in outputs
+
+
+def test_extrapolation_warnings_of_every_run(aiida_localhost):
+    """The line pair_style glassceramic prints at the end of each run, summed over the runs (an echoed print command
+    of the fix external driver is not a count)."""
+    first = '12 atom-steps in 3 steps (6 atoms at most in one step; first at step 10)'
+    second = '0 atom-steps in 0 steps (0 atoms at most in one step; first at step none)'
+    prefix = 'glassceramic: extrapolation warnings:'
+    lines = [LOOP, f'{prefix} {first}', f'print "{prefix} {first}"', f'{prefix} {second}', LOOP]
+    content = HEADER + '\n'.join(ROWS) + '\n' + '\n'.join(lines) + '\nTotal wall time: 0:00:01\n'
+    outputs, calcfunction = parse(aiida_localhost, {'lammps.out': content})
+    assert calcfunction.is_finished_ok, calcfunction.exit_message
+    runs = [
+        {'atom_steps': 12, 'steps': 3, 'max_atoms': 6, 'first_step': 10},
+        {'atom_steps': 0, 'steps': 0, 'max_atoms': 0, 'first_step': None},
+    ]
+    expected = {'atom_steps': 12, 'steps': 3, 'max_atoms': 6, 'first_step': 10, 'runs': runs}
+    assert outputs['results']['extrapolation'] == expected
+    outputs, _ = parse(aiida_localhost, {'lammps.out': complete()})
+    assert outputs['results']['extrapolation'] is None

@@ -16,10 +16,10 @@ import torch
 from ase.calculators.lj import LennardJones
 
 from aiida_glassceramic.descriptors import default_parameters
-from aiida_glassceramic.training_set import TrainingSet
 from aiida_glassceramic.potentials.model import NNPotential, keep_freed_memory
 from aiida_glassceramic.potentials.training import train
 from aiida_glassceramic.structures.builders import reference_cell, supercell
+from aiida_glassceramic.training_set import TrainingSet
 
 
 def md_throughput(

@@ -18,6 +18,8 @@ from aiida_glassceramic.report import write_report
 from aiida_glassceramic.structures import read_crystal
 from aiida_glassceramic.workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import InputValidationError
+from aiida_glassceramic.workflows.reference_data import ReferenceDataWorkChain
+from aiida_glassceramic.workflows.train import TrainPotentialWorkChain
 from tests.calculations.lj_training_set import lj_training_set
 
 TINY = {
@@ -69,6 +71,11 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
         assert child.inputs.parameters.get_dict() == node.inputs[stage].parameters.get_dict()
         assert child.inputs.options.get_dict() == node.inputs[stage].options.get_dict()
         assert child.inputs.max_iterations.value == node.inputs[stage].max_iterations.value
+    (reference,) = [child for child in node.called if child.process_class is ReferenceDataWorkChain]
+    assert reference.inputs.parameters.get_dict() == node.inputs.reference.parameters.get_dict()
+    (training,) = [child for child in node.called if child.process_class is TrainPotentialWorkChain]
+    assert training.inputs.max_iterations.value == node.inputs.train.max_iterations.value
+    assert training.inputs.train.parameters.get_dict() == node.inputs.train.train.parameters.get_dict()
 
     summary = node.outputs.summary.get_dict()
     rmse = summary['potential']['rmse_energy_test_meV_per_atom']

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from aiida import orm
-from aiida.common import AttributeDict
+from aiida.common import AttributeDict, LinkType
 
 from aiida_glassceramic.report import write_report
 from aiida_glassceramic.report.figures import FIGURES
@@ -115,7 +115,28 @@ def fake_study(protocol: str) -> AttributeDict:
             'analysis': orm.Dict(settings['analysis']),
         }
     )
-    return AttributeDict({'outputs': outputs, 'inputs': inputs, 'pk': 4242, 'process_label': 'GlassCeramicWorkChain'})
+    called = [md_stage('AnnealWorkChain', 0, 0), md_stage('DiffusionWorkChain', 125, 7), md_stage('VdosWorkChain')]
+    study = {'outputs': outputs, 'inputs': inputs, 'called': called}
+    return AttributeDict({**study, 'pk': 4242, 'process_label': 'GlassCeramicWorkChain'})
+
+
+def md_stage(label: str, *counts: int) -> orm.WorkChainNode:
+    """A stored MD work chain node of ``label`` that called one LAMMPS calculation, whose results hold the
+    extrapolation counts (atom-steps, steps) when ``counts`` are given (else the potential did not count)."""
+    stage = orm.WorkChainNode()
+    stage.set_process_label(label)
+    stage.store()
+    calculation = orm.CalcJobNode()
+    calculation.base.links.add_incoming(stage, LinkType.CALL_CALC, 'run')
+    calculation.store()
+    extrapolation = None
+    if counts:
+        atom_steps, steps = counts
+        extrapolation = {'atom_steps': atom_steps, 'steps': steps, 'max_atoms': 3 * bool(steps), 'first_step': None}
+    results = orm.Dict({'extrapolation': extrapolation})
+    results.base.links.add_incoming(calculation, LinkType.CREATE, 'results')
+    results.store()
+    return stage
 
 
 @pytest.mark.parametrize('protocol', ['paper', 'demo'])
@@ -188,3 +209,8 @@ def test_sanity_section_first_with_numbers_and_thresholds(aiida_profile, tmp_pat
     assert '+11.1 % at the end' in density and '>ok<' in density
     contacts = [row for row in rows if 'shortest contact' in row]
     assert contacts and all('not measured' in row for row in contacts), 'a potential without training distances'
+    extrapolation = [row for row in rows if 'extrapolation warnings' in row]
+    assert '<td>Anneal</td><td>0 atom-steps in 0 steps' in extrapolation[0] and extrapolation[0].endswith('>ok</td>')
+    assert '<td>Diffusion</td><td>125 atom-steps in 7 steps, at most 3 atoms' in extrapolation[1]
+    assert extrapolation[1].endswith('FLAGGED</td>')
+    assert '<td>Vdos</td><td>not counted by the potential' in extrapolation[2]

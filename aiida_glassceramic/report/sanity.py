@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from aiida import orm
 
 from .. import analysis
 from ..workflows.lammps_base import temperature_label
@@ -21,6 +22,7 @@ MAX_DENSITY_CHANGE = 0.15  # relative, over the NPT anneal
 MIN_CRYSTALLINITY_AFTER_DIFFUSION = 0.8  # of the crystal after its diffusion run
 CHECK_TEMPERATURE_K = 600.0
 MAX_CRYSTAL_D = 0.1  # A^2/ps of Li in the crystal at CHECK_TEMPERATURE_K (experiment: ~1e-3)
+MD_STAGES = ('MeltQuenchWorkChain', 'AnnealWorkChain', 'RelaxWorkChain', 'DiffusionWorkChain', 'VdosWorkChain')
 RMSE_GOALS = (
     ('energy', 'rmse_energy_test_meV_per_atom', 10.0, 'meV/atom'),
     ('forces', 'rmse_forces_test_meV_per_A', 150.0, 'meV/A'),
@@ -51,6 +53,7 @@ def sanity_checks(study: Study) -> list[Check]:
         atoms = structure.get_ase()
         checks.append(_ps4(key, atoms))
         checks.append(_contacts(key, atoms, limits))
+    checks += _extrapolation(study)
     checks.append(_density(study))
     checks.append(_crystallinity_after_diffusion(study))
     checks += _crystal_diffusion(study)
@@ -96,6 +99,34 @@ def _contacts(key: str, atoms, limits: dict[str, float]) -> Check:
 
 def _pair(name: str) -> str:
     return '-'.join(sorted(name.split('-')))
+
+
+def _extrapolation(study: Study) -> list[Check]:
+    """Per MD stage, the atom-steps whose symmetry functions left the range of the training data (the potential's
+    extrapolation warnings), summed over the stage's LAMMPS calculations."""
+    checks = []
+    for stage in sorted(study.node.called, key=lambda node: node.ctime):
+        if stage.process_label not in MD_STAGES:
+            continue
+        counts = [
+            calculation.outputs.results['extrapolation']
+            for calculation in stage.called_descendants
+            if isinstance(calculation, orm.CalcJobNode)
+            and 'results' in calculation.outputs
+            and calculation.outputs.results.get('extrapolation')
+        ]
+        name, subject = (
+            'extrapolation warnings (atoms outside the training range)',
+            stage.process_label[: -len('WorkChain')],
+        )
+        if not counts:
+            checks.append(Check(name, subject, 'not counted by the potential', '0 atom-steps', None))
+            continue
+        atom_steps, steps = sum(count['atom_steps'] for count in counts), sum(count['steps'] for count in counts)
+        most = max(count['max_atoms'] for count in counts)
+        measured = f'{atom_steps} atom-steps in {steps} steps, at most {most} atoms at once [PK {stage.pk}]'
+        checks.append(Check(name, subject, measured, '0 atom-steps', atom_steps == 0))
+    return checks
 
 
 def _density(study: Study) -> Check:

@@ -20,8 +20,9 @@ JOB_LOG = 'slurm_jobs.txt'
 SCHEDULER_STDERR = '_scheduler-stderr.txt'
 
 
-def add_builder(code, x: int, y: int, sleep: int | None = None):
-    """``x + y`` on ``code``; the job appends its SLURM job id to :data:`JOB_LOG`, which is retrieved."""
+def add_builder(code, x: int, y: int, sleep: int | None = None, gate: Path | None = None):
+    """``x + y`` on ``code``; the job appends its SLURM job id to :data:`JOB_LOG`, which is retrieved. With ``gate``,
+    the job ends only once that file exists (the test opens it on an event, never after a time)."""
     from aiida import orm
     from aiida.plugins import CalculationFactory
 
@@ -29,7 +30,8 @@ def add_builder(code, x: int, y: int, sleep: int | None = None):
     builder.code = code
     builder.x = orm.Int(x)
     builder.y = orm.Int(y)
-    builder.metadata.options.append_text = f'echo "$SLURM_JOB_ID" >> {JOB_LOG}'
+    wait = f'until [ -e {gate} ]; do sleep 0.1; done\n' if gate else ''
+    builder.metadata.options.append_text = f'{wait}echo "$SLURM_JOB_ID" >> {JOB_LOG}'
     builder.metadata.options.additional_retrieve_list = [JOB_LOG, SCHEDULER_STDERR]
     builder.metadata.options.max_wallclock_seconds = 600
     if sleep is not None:
@@ -118,18 +120,20 @@ def test_job_cancelled_by_scheduler_ends_with_exit_code(local_cluster, slurm_com
 
 @pytest.mark.timeout(240)
 def test_daemon_stopped_while_job_runs_then_restarted(
-    local_cluster, slurm_computer, bash_on_slurm, started_daemon_client, submit_and_await
+    local_cluster, slurm_computer, bash_on_slurm, *, started_daemon_client, submit_and_await, tmp_path
 ):
     """The daemon goes down while the job runs, and the job ends meanwhile; once the daemon is back the CalcJob
     picks up that same job, retrieves and parses it, and the job script ran exactly once."""
     from aiida.engine import submit
 
     daemon = started_daemon_client
-    node = submit(add_builder(bash_on_slurm, 20, 22, sleep=8))
+    gate = tmp_path / 'release'
+    node = submit(add_builder(bash_on_slurm, 20, 22, gate=gate))
     job_id = running_job_id(node, local_cluster)
 
     with daemon_down(daemon):
         assert not node.is_terminated
+        gate.touch()  # the job ends only now, with the daemon down
         wait_for(lambda: local_cluster.job_state(job_id) is None, 60, f'job {job_id} did not end without the daemon')
         assert not node.is_terminated
 

@@ -10,7 +10,6 @@ Injected failures (environment variables):
 - ``STAND_IN_VASP_UNCONVERGED_STATIC_NATOMS=N``: static points of N atoms never converge (NELM electronic steps).
 - ``STAND_IN_VASP_KILL_AT_STEP=K``: an MD started without velocities dies (exit 137) after K ionic steps.
 - ``STAND_IN_VASP_NO_OUTPUT_NATOMS=N``: structures of N atoms write no output files at all.
-- ``STAND_IN_VASP_SLOW_NATOMS=N:S``: an MD of N atoms started without velocities waits S seconds first.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import ase
@@ -307,9 +305,6 @@ def main() -> int:
         record['forces'] = forces.tolist()
     else:
         temperature, timestep = float(incar.get('TEBEG', 300)), float(incar.get('POTIM', 1.0))
-        slow_natoms, _, seconds = os.environ.get('STAND_IN_VASP_SLOW_NATOMS', '').partition(':')
-        if velocities is None and slow_natoms == str(len(atoms)):
-            time.sleep(float(seconds))
         if velocities is None:
             MaxwellBoltzmannDistribution(atoms, temperature_K=temperature, rng=np.random.default_rng(0))
             Stationary(atoms)

@@ -47,6 +47,19 @@ INPUT_FILES = {
 THERMO_COLUMNS = ('step', 'time', 'temp', 'pe', 'ke', 'etotal', 'press', 'vol', 'lx', 'ly', 'lz', 'xy', 'xz', 'yz')
 
 
+SNAPSHOT_PREFIX = 'fs_'
+
+
+def snapshot_key(time_ps: float) -> str:
+    """The output key of a snapshot at simulated time ``time_ps``: ``fs_<whole femtoseconds, 12 digits>``."""
+    return f'{SNAPSHOT_PREFIX}{round(time_ps * 1000.0):012d}'
+
+
+def snapshot_time_fs(key: str) -> int:
+    """The simulated time in whole femtoseconds of a key of :func:`snapshot_key`."""
+    return int(key.removeprefix(SNAPSHOT_PREFIX))
+
+
 class ScriptSettingsError(ValueError):
     """A setting cannot be turned into a LAMMPS script (names the setting and what is expected)."""
 

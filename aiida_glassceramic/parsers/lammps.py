@@ -88,11 +88,6 @@ def read_thermo(lines: Sequence[str]) -> dict[str, np.ndarray]:
     return {name: table[:, index] for index, name in enumerate(scripts.THERMO_COLUMNS)}
 
 
-def snapshot_key(time_ps: float) -> str:
-    """The output key of a snapshot at simulated time ``time_ps``: ``fs_<whole femtoseconds, 12 digits>``."""
-    return f'fs_{round(time_ps * 1000.0):012d}'
-
-
 class LammpsParser(Parser):
     """Exit codes and outputs of a LAMMPS run (see the module)."""
 
@@ -130,7 +125,8 @@ class LammpsParser(Parser):
             *_, (_, final) = self.frames(scripts.FINAL_DUMP)
             self.out('structure', final)
         if scripts.SNAPSHOT_DUMP in names:
-            self.out('snapshots', {snapshot_key(time): frame for time, frame in self.frames(scripts.SNAPSHOT_DUMP)})
+            frames = self.frames(scripts.SNAPSHOT_DUMP)
+            self.out('snapshots', {scripts.snapshot_key(time): frame for time, frame in frames})
         for filename, label in FILE_OUTPUTS.items():
             if filename in names:
                 with self.retrieved.base.repository.open(filename, mode='rb') as handle:

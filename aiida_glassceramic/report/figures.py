@@ -12,6 +12,7 @@ import numpy as np
 
 from ..analysis.diffusion import BOLTZMANN_EV
 from ..descriptors.periodic import fractional_coordinates, wrap_fractional
+from ..engines.lammps_scripts import SNAPSHOT_PREFIX, snapshot_time_fs
 from ..workflows.analysis_functions import array_name
 from .study import Study
 
@@ -21,7 +22,7 @@ UNIT_KEYS = (('PS4', 'PS4'), ('P2S6', 'P2S6'), ('P2S7', 'P2S7'), ('S_S_bonds', '
 
 def _short(key: str) -> str:
     """``fs_000000070000`` -> ``70 ps``; other keys as they are."""
-    return f'{int(key[3:]) / 1000:g} ps' if key.startswith('fs_') else key
+    return f'{snapshot_time_fs(key) / 1000:g} ps' if key.startswith(SNAPSHOT_PREFIX) else key
 
 
 def _save(figure, path: Path) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiida import orm
 
+from ..engines.lammps_scripts import snapshot_time_fs
 from ..workflows.lammps_base import section, temperature_label
 
 STRUCTURE_NAMESPACES = ('crystallinity', 'speciation', 'domains', 'fingerprint', 'xrd_pattern', 'diffusion')
@@ -34,17 +35,12 @@ class Study:
 
 def read_study(node: orm.WorkflowNode) -> Study:
     outputs = node.outputs
-    snapshots = sorted(outputs.snapshots, key=_time_fs) if 'snapshots' in outputs else []
+    snapshots = sorted(outputs.snapshots, key=snapshot_time_fs) if 'snapshots' in outputs else []
     structures = {'crystal': outputs.crystal_supercell, 'glass': outputs.glass}
     structures |= {key: outputs.snapshots[key] for key in snapshots}
-    anneal_ns = {key: _time_fs(key) / 1e6 for key in snapshots}
+    anneal_ns = {key: snapshot_time_fs(key) / 1e6 for key in snapshots}
     temperatures = sorted(node.inputs.diffusion.parameters['temperatures'])
     return Study(node, list(structures), structures, anneal_ns, temperatures)
-
-
-def _time_fs(key: str) -> int:
-    """The simulated time of a snapshot key ``fs_<whole femtoseconds>``."""
-    return int(key.rsplit('_', 1)[-1])
 
 
 def uses_protocol(node: orm.WorkflowNode, protocol: str) -> bool:

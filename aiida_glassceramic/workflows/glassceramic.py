@@ -9,6 +9,7 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain, calcfunction, if_
 
 from ..data import NNPotentialData, TrainingSetData
+from ..engines.lammps_scripts import snapshot_time_fs
 from ..protocols.mixin import ProtocolMixin
 from ..protocols.schemas.glassceramic import Analysis, GlassCeramicProtocol
 from ..protocols.schemas.md import STAGES as MD_SECTIONS
@@ -308,7 +309,8 @@ class GlassCeramicWorkChain(ProtocolMixin, WorkChain):
     def inspect_relax(self):
         if not self.ctx.relax.is_finished_ok:
             return self.exit_codes.ERROR_RELAX
-        self.ctx.snapshots = dict(sorted(self.ctx.relax.outputs.structures.items(), key=lambda item: _step(item[0])))
+        relaxed = self.ctx.relax.outputs.structures.items()
+        self.ctx.snapshots = dict(sorted(relaxed, key=lambda item: snapshot_time_fs(item[0])))
         for key, structure in self.ctx.snapshots.items():
             self.out(f'snapshots.{key}', structure)
         return None
@@ -463,11 +465,6 @@ def check_composition(inputs: Mapping, structures: list[tuple[str, orm.Structure
                 f'`{name}` holds {missing}, which {source} (elements {sorted(elements)}) do not cover; '
                 'give a structure of those elements, or reference data, a training set or a potential that cover it'
             )
-
-
-def _step(key: str) -> int:
-    digits = ''.join(character for character in key if character.isdigit())
-    return int(digits) if digits else 0
 
 
 def _last(snapshots: dict) -> dict:

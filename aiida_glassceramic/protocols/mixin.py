@@ -22,11 +22,12 @@ class ProtocolMixin:
     """
 
     _protocol_file: ClassVar[str]
+    _protocol_model: ClassVar[type[BaseModel]]
 
     @classmethod
     def protocol_model(cls) -> type[BaseModel]:
         """The model of one protocol's settings."""
-        raise NotImplementedError
+        return cls._protocol_model
 
     @classmethod
     def _protocol_content(cls) -> dict:

@@ -55,10 +55,7 @@ class GlassCeramicWorkChain(ProtocolMixin, WorkChain):
     """
 
     _protocol_file = 'glassceramic.yaml'
-
-    @classmethod
-    def protocol_model(cls):
-        return GlassCeramicProtocol
+    _protocol_model = GlassCeramicProtocol
 
     @classmethod
     def define(cls, spec):

@@ -302,6 +302,7 @@ class LammpsWorkChain(ProtocolMixin, WorkChain):
     PROTOCOL_SECTION = ''
     MANY_STRUCTURES = False
     _protocol_file = PROTOCOL_FILE
+    _protocol_model = MdProtocol
 
     @classmethod
     def define(cls, spec):
@@ -354,10 +355,6 @@ class LammpsWorkChain(ProtocolMixin, WorkChain):
     def validate_parameters(cls, parameters: dict) -> str | None:
         """Workflow-specific checks of ``parameters``; an error message or None."""
         return None
-
-    @classmethod
-    def protocol_model(cls):
-        return MdProtocol
 
     @classmethod
     def get_builder_from_protocol(

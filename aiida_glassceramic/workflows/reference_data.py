@@ -130,6 +130,7 @@ class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
     """Labelled training structures from AIMD of crystal models under a grid of conditions."""
 
     _protocol_file = 'reference_data.yaml'
+    _protocol_model = ReferenceDataProtocol
 
     @classmethod
     def define(cls, spec):
@@ -151,10 +152,6 @@ class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
         spec.output('report', valid_type=orm.Dict, help='counts: conditions, snapshots, kept, labelled, excluded')
         spec.exit_code(400, 'ERROR_ALL_MD_FAILED', message='every AIMD condition failed')
         spec.exit_code(401, 'ERROR_NO_LABELS', message='no static point converged')
-
-    @classmethod
-    def protocol_model(cls):
-        return ReferenceDataProtocol
 
     @classmethod
     def get_builder_from_protocol(

@@ -12,7 +12,7 @@ from ..calculations.train import TrainCalculation, validate_training_sets
 from ..data.training_set import TrainingSetData
 from ..protocols import recursive_merge
 from ..protocols.mixin import ProtocolMixin
-from ..protocols.schemas.train import protocol_model
+from ..protocols.schemas.train import TrainProtocol
 from .input_checks import InputValidationError
 
 
@@ -21,6 +21,7 @@ class TrainPotentialWorkChain(ProtocolMixin, BaseRestartWorkChain):
 
     _process_class = TrainCalculation
     _protocol_file = 'train.yaml'
+    _protocol_model = TrainProtocol
 
     @classmethod
     def define(cls, spec):
@@ -37,10 +38,6 @@ class TrainPotentialWorkChain(ProtocolMixin, BaseRestartWorkChain):
             'ERROR_TRAINING_DIVERGED_AGAIN',
             message='the training diverged again with the halved learning rate; lower it further or check the data',
         )
-
-    @classmethod
-    def protocol_model(cls):
-        return protocol_model()
 
     @classmethod
     def get_builder_from_protocol(

@@ -422,7 +422,7 @@ def check_study(inputs: Mapping) -> None:
             raise InputValidationError(message)
     check_composition(inputs, structures)
     validate_field(GlassCeramicProtocol, 'supercell', inputs['supercell'].get_list())
-    validate_field(GlassCeramicProtocol, 'dynamics_snapshots', inputs.get('dynamics_snapshots', orm.Str('last')).value)
+    validate_field(GlassCeramicProtocol, 'dynamics_snapshots', inputs['dynamics_snapshots'].value)
     validate(Analysis, inputs['analysis'].get_dict(), 'analysis')
     if 'potential' not in inputs:
         if 'training_set' not in inputs and 'code' not in inputs.get('reference', {}):

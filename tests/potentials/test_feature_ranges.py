@@ -4,8 +4,6 @@ that extrapolate; potentials saved without ranges still load and count nothing."
 import numpy as np
 import pytest
 import torch
-from ase.build import bulk
-from ase.calculators.emt import EMT
 
 from aiida_glassceramic.descriptors import (
     RadialFunction,
@@ -19,6 +17,7 @@ from aiida_glassceramic.potentials.io import load_potential, read_potential_meta
 from aiida_glassceramic.potentials.model import CloseContactWarning
 from aiida_glassceramic.potentials.training import train
 from aiida_glassceramic.training_set import TrainingSet
+from tests.potentials.emt_cells import emt_structures
 
 DESCRIPTOR = SymmetryFunctionParameters(
     ('Al', 'Cu'),
@@ -27,20 +26,6 @@ DESCRIPTOR = SymmetryFunctionParameters(
     (AngularFunction(0.05, 1.0, -1.0), AngularFunction(0.05, 2.0, 1.0, kind='narrow')),
 )
 PARAMETERS = {'descriptor': DESCRIPTOR.to_dict(), 'hidden': [6], 'epochs': 2, 'batch_size': 4, 'seed': 3}
-
-
-def emt_structures(count: int, seed: int) -> list:
-    """Distorted 8-atom Cu/Al fcc cells labelled by EMT."""
-    rng = np.random.default_rng(seed)
-    images = []
-    for _ in range(count):
-        atoms = bulk('Cu', 'fcc', a=3.6, cubic=True).repeat((2, 1, 1))
-        atoms.numbers[rng.choice(8, size=rng.integers(1, 4), replace=False)] = 13
-        atoms.set_cell(atoms.cell.array @ (np.eye(3) + rng.normal(0, 0.02, (3, 3))), scale_atoms=True)
-        atoms.positions += rng.normal(0, 0.08, atoms.positions.shape)
-        atoms.calc = EMT()
-        images.append(atoms)
-    return images
 
 
 def features(atoms) -> tuple[np.ndarray, np.ndarray]:

@@ -6,14 +6,13 @@ import sys
 
 import numpy as np
 import pytest
-from ase.build import bulk
-from ase.calculators.emt import EMT
 
 from aiida_glassceramic.descriptors import AngularFunction, RadialFunction, SymmetryFunctionParameters
 from aiida_glassceramic.potentials.calculator import NNPCalculator
 from aiida_glassceramic.potentials.io import load_potential
 from aiida_glassceramic.potentials.training import train
 from aiida_glassceramic.training_set import TrainingSet
+from tests.potentials.emt_cells import emt_structures
 
 DESCRIPTOR = SymmetryFunctionParameters(
     ('Al', 'Cu'),
@@ -35,17 +34,7 @@ PARAMETERS = {
 
 
 def _emt_data(count: int, seed: int) -> TrainingSet:
-    """Distorted 8-atom Cu/Al fcc cells labelled by EMT."""
-    rng = np.random.default_rng(seed)
-    images = []
-    for _ in range(count):
-        atoms = bulk('Cu', 'fcc', a=3.6, cubic=True).repeat((2, 1, 1))
-        atoms.numbers[rng.choice(8, size=rng.integers(1, 4), replace=False)] = 13
-        atoms.set_cell(atoms.cell.array @ (np.eye(3) + rng.normal(0, 0.02, (3, 3))), scale_atoms=True)
-        atoms.positions += rng.normal(0, 0.08, atoms.positions.shape)
-        atoms.calc = EMT()
-        images.append(atoms)
-    return TrainingSet.from_atoms(images)
+    return TrainingSet.from_atoms(emt_structures(count, seed))
 
 
 @pytest.fixture(scope='module')

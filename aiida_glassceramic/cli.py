@@ -189,6 +189,8 @@ def demo(
         f'{time.monotonic() - started:.0f} s from submission to the end; '
         f'{len(calculations)} calculations, {cached} of them taken from the cache'
     )
+    for stage, seconds in stage_timings(node):
+        click.echo(f'  {seconds:6.0f} s  {stage}')
     click.echo(f'report: {write_report_folder(node, output or Path(f"report-{node.pk}"), overwrite)}')
 
 
@@ -354,6 +356,20 @@ def follow(node, timeout: float, interval: float = 10.0) -> None:
             last = line.split('] ', 1)[1]
         time.sleep(interval)
     click.echo(f'{node.process_label}<{node.pk}> {node.process_state.value}, exit status {node.exit_status}')
+
+
+def stage_timings(node) -> list[tuple[str, float]]:
+    """Wall seconds of each work chain ``node`` called (creation to last change, in order of creation; stages that ran
+    side by side overlap), then of its calculation functions together as ``analysis``."""
+    from aiida import orm
+
+    def seconds(child) -> float:
+        return (child.mtime - child.ctime).total_seconds()
+
+    children = sorted(node.called, key=lambda child: child.ctime)
+    stages = [(child.process_label, seconds(child)) for child in children if isinstance(child, orm.WorkChainNode)]
+    functions = [seconds(child) for child in children if isinstance(child, orm.CalcFunctionNode)]
+    return [*stages, ('analysis', sum(functions))] if functions else stages
 
 
 def _active(node) -> list[tuple[str, str]]:

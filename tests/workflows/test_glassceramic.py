@@ -12,6 +12,7 @@ from aiida.engine import run_get_node
 from aiida.manage.caching import enable_caching
 
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
+from aiida_glassceramic.cli import stage_timings
 from aiida_glassceramic.data import TrainingSetData
 from aiida_glassceramic.provenance import potential_behind, results_table, training_origin
 from aiida_glassceramic.report import write_report
@@ -110,6 +111,11 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
     assert {'xrd.png', 'arrhenius.png', 'vdos.png', 'domains.png', 'displacement_and_order.png'} <= {
         p.name for p in report.parent.iterdir()
     }
+
+    timings = dict(stage_timings(node))
+    stages = [ReferenceDataWorkChain, TrainPotentialWorkChain, *MD_STAGES.values()]
+    assert list(timings) == [process.__name__ for process in stages] + ['analysis']
+    assert all(0 < seconds <= (node.mtime - node.ctime).total_seconds() for seconds in timings.values())
 
     table = results_table(node)
     assert table['glass']['Ea_eV'] == pytest.approx(glass_row['diffusion']['Ea_eV'])

@@ -17,7 +17,14 @@ from ..workflows.reference_engine_base import (
     ReferenceEngineBaseWorkChain,
     TbliteBaseWorkChain,
 )
-from .reference_engine import EngineInputError, ReferenceEngine, left_out, max_iterations, snapshot_stride
+from .reference_engine import (
+    EngineInputError,
+    ReferenceEngine,
+    left_out,
+    max_iterations,
+    snapshot_stride,
+    temperature_programs,
+)
 
 THERMOSTAT_KEYS = ('thermostat', 'friction')  # the runner's md settings given in parameters.<engine>
 
@@ -32,16 +39,19 @@ class EmbeddedEngine(ReferenceEngine):
     workchain: type[ReferenceEngineBaseWorkChain]
     labels_from_md: bool = False
 
-    def md_parameters(self, parameters: dict, temperature: float) -> dict:
-        """The runner's description of the AIMD of one condition."""
+    def md_parameters(self, parameters: dict, temperatures: tuple[float, float]) -> dict:
+        """The runner's description of the AIMD of one condition, from ``temperatures[0]`` to ``temperatures[1]``."""
         settings, md = parameters[self.name], parameters['md']
         thermostat = {key: settings[key] for key in THERMOSTAT_KEYS if key in settings}
+        start, end = temperatures
+        ramp = {} if end == start else {'temperature_end': float(end)}
         return {
             'task': 'md',
             'calculator': settings['calculator'],
             'md': {
                 **thermostat,
-                'temperature': float(temperature),
+                **ramp,
+                'temperature': float(start),
                 'timestep': float(md['timestep']),
                 'steps': int(md['steps']),
                 'interval': snapshot_stride(md),
@@ -54,8 +64,8 @@ class EmbeddedEngine(ReferenceEngine):
             raise EngineInputError(f'parameters.{self.name}: missing; give the {self.name} calculator and thermostat')
         runner = self.workchain._process_class.ENGINE
         try:
-            for temperature in parameters['conditions']['temperatures']:
-                validate(self.md_parameters(parameters, temperature), runner)
+            for temperatures in temperature_programs(parameters['conditions']):
+                validate(self.md_parameters(parameters, temperatures), runner)
         except InputError as error:
             field = str(error)
             if field.startswith(tuple(f'md.{key}' for key in THERMOSTAT_KEYS)):
@@ -70,8 +80,8 @@ class EmbeddedEngine(ReferenceEngine):
         calc = {**calc, 'code': code, 'metadata': {'options': options}}
         return self.workchain, {'calc': calc, 'max_iterations': max_iterations(parameters)}
 
-    def aimd(self, code, structure, temperature, cell_size, parameters, options):  # noqa: PLR0917
-        run = orm.Dict(self.md_parameters(parameters, temperature))
+    def aimd(self, code, structure, temperatures, cell_size, parameters, options):  # noqa: PLR0917
+        run = orm.Dict(self.md_parameters(parameters, temperatures))
         return self._inputs({'structure': structure, 'parameters': run}, code, parameters, options)
 
     def static(self, code, structures, cell_size, parameters, options):

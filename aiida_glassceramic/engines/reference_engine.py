@@ -36,12 +36,13 @@ class ReferenceEngine(ABC):
         self,
         code: orm.AbstractCode,
         structure: orm.StructureData,
-        temperature: float,
+        temperatures: tuple[float, float],
         cell_size: int,
         parameters: dict,
         options: dict,
     ) -> tuple[type[Process], dict]:
-        """The process and inputs of the AIMD of one condition (``md`` section of ``parameters``)."""
+        """The process and inputs of the AIMD of one condition (``md`` section of ``parameters``), its thermostat
+        ramped linearly from the first temperature to the second (K)."""
 
     @abstractmethod
     def static(
@@ -56,6 +57,12 @@ class ReferenceEngine(ABC):
     def batch_size(self, parameters: dict) -> int | None:
         """Snapshots per static job (a structure set), or None for one StructureData per job."""
         return int(parameters['static'].get('structures_per_job', 1))
+
+
+def temperature_programs(conditions: dict) -> list[tuple[float, float]]:
+    """(start, end) temperatures of the AIMD of every condition: each temperature held, then each quench."""
+    held = [(float(temperature), float(temperature)) for temperature in conditions['temperatures']]
+    return held + [(float(start), float(end)) for start, end in conditions.get('quenches', [])]
 
 
 def snapshot_stride(md: dict) -> int:

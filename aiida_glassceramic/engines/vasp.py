@@ -77,13 +77,14 @@ def aimd_inputs(  # noqa: PLR0917
     structure: orm.StructureData,
     vasp: dict,
     cell_size: int,
-    temperature: float,
+    temperatures: tuple[float, float],
     steps: int,
     options: dict,
 ) -> dict:
-    """Inputs of ``vasp.vasp`` for an NVT AIMD of ``steps`` steps at ``temperature``; the work folder is kept for a
-    continuation."""
-    incar = {**vasp['aimd']['incar'], 'tebeg': float(temperature), 'teend': float(temperature), 'nsw': int(steps)}
+    """Inputs of ``vasp.vasp`` for an NVT AIMD of ``steps`` steps from ``temperatures[0]`` to ``temperatures[1]``
+    (TEBEG, TEEND); the work folder is kept for a continuation."""
+    start, end = temperatures
+    incar = {**vasp['aimd']['incar'], 'tebeg': float(start), 'teend': float(end), 'nsw': int(steps)}
     mesh = kpoints_mesh(vasp['aimd']['kpoints'], cell_size)
     inputs = _common(code, structure, vasp, incar, mesh=mesh, options=options)
     inputs['settings'] = orm.Dict({'parser_settings': AIMD_PARSER_SETTINGS})
@@ -153,9 +154,9 @@ class VaspEngine(ReferenceEngine):
         except EngineInputError as error:
             raise EngineInputError(f'parameters.vasp.{error}') from None
 
-    def aimd(self, code, structure, temperature, cell_size, parameters, options):  # noqa: PLR0917
+    def aimd(self, code, structure, temperatures, cell_size, parameters, options):  # noqa: PLR0917
         steps = int(parameters['md']['steps'])
-        inputs = aimd_inputs(code, structure, parameters['vasp'], cell_size, temperature, steps, options)
+        inputs = aimd_inputs(code, structure, parameters['vasp'], cell_size, temperatures, steps, options)
         return VaspAimdWorkChain, {**inputs, 'max_iterations': max_iterations(parameters)}
 
     def static(self, code, structures, cell_size, parameters, options):

@@ -5,9 +5,11 @@ Input: a JSON file (``--input``) and an extended XYZ file of structures (``--str
     {"task": "md" | "single_point",
      "calculator": {...settings of the engine's calculator...},
      "md": {"thermostat": "langevin" | "bussi" | "berendsen" | "nve", "temperature": 1000, "timestep": 2.0,
-            "steps": 100, "interval": 20, "seed": 0, "friction": 0.01, "taut": 100.0}}
+            "steps": 100, "interval": 20, "seed": 0, "friction": 0.01, "taut": 100.0,
+            "temperature_end": 300}}
 
-``md`` runs the first structure and writes ``trajectory.extxyz`` (every ``interval`` steps: positions, cell,
+``md`` runs the first structure (the thermostat's temperature ramped linearly to ``temperature_end``, if given,
+in steps of ``interval``) and writes ``trajectory.extxyz`` (every ``interval`` steps: positions, cell,
 energy, forces, stress, velocities) and ``restart.npz`` (last written frame with velocities and the step reached);
 when ``restart.npz`` is present at start (or ``--restart FILE`` is given) the run continues from it.
 ``single_point`` labels every structure and writes ``labels.npz`` (the arrays of a TrainingSet) with ``converged``
@@ -89,7 +91,14 @@ def validate(config: dict, engine: Engine) -> dict:
         }
         if md['thermostat'] not in THERMOSTATS:
             raise InputError(f'md.thermostat `{md["thermostat"]}`: use one of {THERMOSTATS}')
-        for key, unit in (('temperature', 'K'), ('timestep', 'fs'), ('friction', '1/fs'), ('taut', 'fs')):
+        md.setdefault('temperature_end', md.get('temperature'))
+        for key, unit in (
+            ('temperature', 'K'),
+            ('temperature_end', 'K'),
+            ('timestep', 'fs'),
+            ('friction', '1/fs'),
+            ('taut', 'fs'),
+        ):
             check_positive(md, 'md', key, unit)
         if not isinstance(md['seed'], int) or isinstance(md['seed'], bool) or md['seed'] < 0:
             raise InputError(f'md.seed `{md["seed"]!r}`: must be a whole number >= 0')
@@ -150,15 +159,22 @@ def run_single_points(images: list[ase.Atoms], engine: Engine, parameters: dict,
     return exit_code
 
 
-def make_dynamics(atoms: ase.Atoms, md: dict, step: int):
-    """The ASE integrator of the thermostat; the random stream is seeded by seed and the step reached."""
+def target_temperature(md: dict, step: float) -> float:
+    """The thermostat's temperature at ``step``: ``temperature`` ramped linearly to ``temperature_end``."""
+    start, end = float(md['temperature']), float(md['temperature_end'])
+    return start + (end - start) * step / int(md['steps'])
+
+
+def make_dynamics(atoms: ase.Atoms, md: dict, step: int, chunk: int):
+    """The ASE integrator of the thermostat for the ``chunk`` steps from ``step``, at the temperature of the chunk's
+    middle; the random stream is seeded by seed and the step reached, so a continued run repeats the same steps."""
     from ase.md.bussi import Bussi
     from ase.md.langevin import Langevin
     from ase.md.nptberendsen import NVTBerendsen
     from ase.md.verlet import VelocityVerlet
 
     timestep = float(md['timestep']) * units.fs
-    temperature = float(md['temperature'])
+    temperature = target_temperature(md, step + chunk / 2)
     rng = np.random.default_rng([int(md['seed']), step])
     if md['thermostat'] == 'langevin':
         return Langevin(atoms, timestep, temperature_K=temperature, friction=float(md['friction']) / units.fs, rng=rng)
@@ -186,14 +202,13 @@ def run_md(atoms: ase.Atoms, engine: Engine, config: dict, directory: Path, rest
         Stationary(atoms)
     atoms.calc = engine.make_calculator(config['calculator'])
     total, interval = int(md['steps']), int(md['interval'])
-    dynamics = make_dynamics(atoms, md, step)
     trajectory_path = directory / TRAJECTORY
     try:
         if step == 0:
             write_frame(atoms, trajectory_path, step)
         while step < total:
             chunk = min(interval - step % interval, total - step)
-            dynamics.run(chunk)
+            make_dynamics(atoms, md, step, chunk).run(chunk)
             step += chunk
             if step % interval == 0 or step == total:
                 write_frame(atoms, trajectory_path, step)

@@ -16,7 +16,7 @@ from aiida.engine import ToContext, WorkChain, while_
 
 from ..data.training_set import TrainingSetData
 from ..engines.embedded import CHGNET, TBLITE
-from ..engines.reference_engine import EngineInputError, ReferenceEngine, snapshot_stride
+from ..engines.reference_engine import EngineInputError, ReferenceEngine, snapshot_stride, temperature_programs
 from ..engines.vasp import VASP
 from ..protocols import recursive_merge
 from ..protocols.mixin import ProtocolMixin
@@ -56,6 +56,9 @@ def check_parameters(parameters: dict, crystals: dict[str, set[str] | int], engi
     for temperature in conditions['temperatures']:
         if not float(temperature) > 0:
             raise ReferenceDataInputError(f'conditions.temperatures: {temperature} K; every temperature must be > 0 K')
+    for quench in conditions.get('quenches', []):
+        if len(quench) != 2 or not min(float(value) for value in quench) > 0:
+            raise ReferenceDataInputError(f'conditions.quenches: {quench}; give [start, end] temperatures, each > 0 K')
     for key in ('steps', 'timestep'):
         if not float(md[key]) > 0:
             raise ReferenceDataInputError(f'md.{key} `{md[key]}`: must be > 0')
@@ -106,7 +109,9 @@ def validate_inputs(inputs: dict, _) -> str | None:
 def planned_counts(parameters: dict, num_crystals: int, engine: str = 'tblite') -> dict:
     """How many calculations a protocol creates and what they cost (static counts: before screening, at most)."""
     conditions, md = parameters['conditions'], parameters['md']
-    per_size = num_crystals * len(conditions['strains']) * len(conditions['defects']) * len(conditions['temperatures'])
+    per_size = (
+        num_crystals * len(conditions['strains']) * len(conditions['defects']) * len(temperature_programs(conditions))
+    )
     steps = int(md['steps'])
     runs = per_size * len(conditions['cell_sizes'])
     snapshots = 0 if ENGINES[engine].labels_from_md else runs * (steps // snapshot_stride(md))
@@ -212,15 +217,16 @@ class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
         for crystal_name in sorted(self.inputs.structures):
             models = build_conditions(self.inputs.structures[crystal_name], orm.Dict(parameters['conditions']))
             for model in (models[name] for name in sorted(models)):
-                for temperature in parameters['conditions']['temperatures']:
+                for start, end in temperature_programs(parameters['conditions']):
+                    temperatures = f'{start:g} K' if start == end else f'{start:g} -> {end:g} K'
                     self.ctx.queue.append(
                         {
                             'stage': 'aimd',
                             'index': len(self.ctx.queue),
-                            'label': f'{crystal_name} {model.label}, {temperature} K',
+                            'label': f'{crystal_name} {model.label}, {temperatures}',
                             'structure': model.uuid,
                             'cell_size': model.base.extras.get('cell_size'),
-                            'temperature': float(temperature),
+                            'temperatures': (start, end),
                         }
                     )
         self.ctx.counts = {
@@ -242,7 +248,7 @@ class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
             structure, options = orm.load_node(job['structure']), dict(self.ctx.options)
             if job['stage'] == 'aimd':
                 process, inputs = self.engine.aimd(
-                    code, structure, job['temperature'], job['cell_size'], parameters, options
+                    code, structure, tuple(job['temperatures']), job['cell_size'], parameters, options
                 )
             else:
                 process, inputs = self.engine.static(code, structure, job['cell_size'], parameters, options)

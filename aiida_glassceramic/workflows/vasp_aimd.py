@@ -17,12 +17,15 @@ class VaspAimdWorkChain(VaspWorkChain):
 
     @process_handler(priority=950, exit_codes=VaspCalculation.exit_codes.ERROR_DID_NOT_FINISH)
     def handle_unfinished_md(self, node):
-        """Continue from the CONTCAR of the killed run (copied from its folder), the NSW left and its last structure
-        (for provenance; VASP reads CONTCAR)."""
+        """Continue from the CONTCAR of the killed run (copied from its folder) for the NSW left, from the temperature
+        reached (a quench), with its last structure (for provenance; VASP reads CONTCAR)."""
         if 'trajectory' not in node.outputs or 'structure' not in node.outputs:
             return None  # nothing to continue from: aiida-vasp's own handlers decide
         done = node.outputs.trajectory.get_array('positions').shape[0]
-        self.ctx.inputs.parameters['nsw'] = int(self.ctx.inputs.parameters['nsw']) - done
+        incar = self.ctx.inputs.parameters
+        start, steps = float(incar['tebeg']), int(incar['nsw'])
+        incar['tebeg'] = start + (float(incar.get('teend', start)) - start) * done / steps  # a quench goes on
+        incar['nsw'] = steps - done
         self.ctx.inputs.structure = node.outputs.structure
         self.ctx.inputs.restart_folder = node.outputs.remote_folder
         settings = self.ctx.inputs.settings.get_dict() if 'settings' in self.ctx.inputs else {}

@@ -55,7 +55,7 @@ def test_paper_files(vasp_code, potcar_family, stage, natoms):
     structure = orm.StructureData(ase=atoms[atoms.numbers.argsort(kind='stable')])
     options = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
     if stage == 'aimd':
-        inputs = vasp.aimd_inputs(vasp_code, structure, settings, natoms, 1500, 50000, options)
+        inputs = vasp.aimd_inputs(vasp_code, structure, settings, natoms, (1500, 1500), 50000, options)
         expected = PAPER_AIMD
     else:
         inputs = vasp.static_inputs(vasp_code, structure, settings, natoms, options)

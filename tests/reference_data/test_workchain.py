@@ -167,3 +167,26 @@ def test_reference_cells_of_the_grid():
     volumes = {(d['cell_size'], d['strain']): a.get_volume() for d, a in models if d['defect'] == 'pristine'}
     np.testing.assert_allclose(volumes[(32, 0.02)] / volumes[(32, 0.0)], 1.02**3)
     np.testing.assert_allclose(volumes[(64, 0.0)], 2 * volumes[(32, 0.0)])
+
+
+def test_killed_vasp_quench_continues_from_the_temperature_reached(vasp_code, potcar_family, stand_in_environment):
+    """Stand-in VASP, a quench 900 -> 300 K over 8 steps killed at step 3: the continuation runs the steps left from
+    the temperature the ramp had reached (TEBEG), to the same end (TEEND)."""
+    from aiida_glassceramic.engines.vasp import VASP
+
+    stand_in_environment(kill_at_step=3)
+    overrides = {'md': {'steps': 8, 'max_restarts': 1}, 'vasp': {'potential_family': potcar_family}}
+    parameters = ReferenceDataWorkChain.get_protocol_inputs('demo', overrides)
+    structure = orm.StructureData(ase=read_crystal('gamma'))
+    options = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
+    process, inputs = VASP.aimd(vasp_code, structure, (900.0, 300.0), 16, parameters, options)
+    _, node = run_get_node(process, **inputs)
+    assert node.is_finished_ok, node.exit_message
+    killed, continued = sorted(node.called, key=lambda calc: calc.ctime)
+    done = killed.outputs.trajectory.get_array('positions').shape[0]
+    assert 0 < done < 8
+    assert (killed.inputs.parameters['tebeg'], killed.inputs.parameters['teend']) == (900.0, 300.0)
+    incar = continued.inputs.parameters.get_dict()
+    assert incar['nsw'] == 8 - done
+    assert incar['tebeg'] == pytest.approx(900.0 - 600.0 * done / 8)
+    assert incar['teend'] == 300.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
@@ -10,12 +10,15 @@ from ..validation import Section
 
 
 class Conditions(Section):
-    """The grid of AIMD conditions: every crystal x cell size x strain x defect x temperature."""
+    """The grid of AIMD conditions: every crystal x cell size x strain x defect x (temperature or quench)."""
 
     cell_sizes: list[PositiveInt] = Field(min_length=1, description='atoms of the pristine cell, repeated along a')
     strains: list[float] = Field(min_length=1, description='isotropic strains (fraction)')
     defects: list[str] = Field(min_length=1, description='pristine, li_vacancy, li2s_vacancy')
     temperatures: list[PositiveFloat] = Field(min_length=1, description='AIMD temperatures (K)')
+    quenches: list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]] = Field(
+        [], description='AIMD with the temperature ramped linearly from the first to the second value (K)'
+    )
     defect_seed: int = Field(0, description='which Li / S is removed')
 
 

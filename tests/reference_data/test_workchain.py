@@ -45,11 +45,13 @@ def test_tblite_reference_data(tblite_code):
     assert np.isfinite(metrics['rmse_energy_train'])
 
 
-def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_environment):
+def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_environment, tmp_path):
     """Stand-in VASP: killed AIMD continue with velocities (the stand-in kills every run started without them), an
     unconverged static point is excluded, a condition without output fails alone; parsed labels equal the stand-in's
     Lennard-Jones values."""
-    stand_in_environment(kill_at_step=3, unconverged_static_natoms=15, no_output_natoms=13, slow_natoms='15:15')
+    stand_in_environment(
+        kill_at_step=3, unconverged_static_natoms=15, no_output_natoms=13, markers=tmp_path, hold_natoms='15:13'
+    )
     overrides = {
         'conditions': {'defects': ['pristine', 'li_vacancy', 'li2s_vacancy'], 'temperatures': [900]},
         'md': {'steps': 8, 'snapshot_fraction': 0.25, 'max_restarts': 1},
@@ -76,7 +78,7 @@ def test_vasp_reference_data_with_failures(vasp_code, potcar_family, stand_in_en
     for label, jobs in (('aimd', aimd), ('static', static), ('aimd calculations', calculations)):
         assert max(in_flight_at_start(job, jobs) for job in jobs) == 2, f'{label}: at most max_concurrent in flight'
     # a sliding window: the pristine AIMD ends (killed and continued) and the 13-atom one takes its place while the
-    # Li vacancy (15 atoms, held back 15 s) still runs
+    # Li vacancy (15 atoms, held until a 13-atom run starts) still runs
     by_size = {len(job.inputs.structure.sites): job for job in aimd}
     assert by_size[13].ctime < by_size[15].mtime, 'the 13-atom AIMD waited for the Li vacancy: rounds, no window'
     labels = results['training_set'].get_training_set()

@@ -10,6 +10,9 @@ Injected failures (environment variables):
 - ``STAND_IN_VASP_UNCONVERGED_STATIC_NATOMS=N``: static points of N atoms never converge (NELM electronic steps).
 - ``STAND_IN_VASP_KILL_AT_STEP=K``: an MD started without velocities dies (exit 137) after K ionic steps.
 - ``STAND_IN_VASP_NO_OUTPUT_NATOMS=N``: structures of N atoms write no output files at all.
+- ``STAND_IN_VASP_MARKERS=DIR``: every run first touches ``DIR/started-<number of atoms>``; with
+  ``STAND_IN_VASP_HOLD_NATOMS=N:M``, an MD of N atoms started without velocities then waits (at most
+  ``HOLD_SECONDS``) until a run of M atoms has started.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import ase
@@ -26,6 +30,7 @@ from ase.calculators.lj import LennardJones
 from ase.md.nptberendsen import NVTBerendsen
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 
+HOLD_SECONDS = 120  # a held run goes on after this, so that a broken window fails its assertion, not its timeout
 SCF_STEPS = 5
 KBAR = -1.0 / (0.1 * units.GPa)  # ASE stress (eV/A^3, tension positive) -> VASP stress (kBar, pressure positive)
 
@@ -276,10 +281,25 @@ def labels(atoms: ase.Atoms) -> tuple[float, np.ndarray, np.ndarray]:
     return energy, forces, stress * KBAR
 
 
+def hold_until_started(natoms: int, fresh: bool) -> None:
+    """Mark this run's start; a fresh run of the held size waits for the start of a run of the awaited size."""
+    markers = os.environ.get('STAND_IN_VASP_MARKERS')
+    if not markers:
+        return
+    (Path(markers) / f'started-{natoms}').touch()
+    held, _, awaited = os.environ.get('STAND_IN_VASP_HOLD_NATOMS', '').partition(':')
+    deadline = time.monotonic() + HOLD_SECONDS
+    while fresh and held == str(natoms) and not (Path(markers) / f'started-{awaited}').exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
 def main() -> int:
     print(' running on    1 total cores\n vasp.6.4.2 stand-in', flush=True)
     incar = read_incar(Path('INCAR'))
     atoms, velocities = read_poscar(Path('POSCAR'))
+    hold_until_started(len(atoms), velocities is None)
     kpoints, potentials = read_kpoints(Path('KPOINTS')), read_potcar(Path('POTCAR'))
     symbols = list(dict.fromkeys(atoms.get_chemical_symbols()))
     if [p['titel'].split()[1].split('_')[0] for p in potentials] != symbols:

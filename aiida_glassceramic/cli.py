@@ -333,12 +333,22 @@ def check_report_folder(folder: Path, overwrite: bool) -> None:
 
 
 def start_daemon(workers: int = 2) -> None:
-    """Start the daemon of the loaded profile if it is not running."""
+    """Start the daemon of the loaded profile, or restart it if this package changed after it started: its workers
+    import the package once, so they would go on running the earlier code."""
     from aiida.engine.daemon.client import get_daemon_client
 
     client = get_daemon_client()
+    if client.is_daemon_running and Path(client.circus_pid_file).stat().st_mtime < package_changed():
+        click.echo('aiida_glassceramic changed after the daemon started: restarting the daemon')
+        client.stop_daemon(wait=True, timeout=DAEMON_TIMEOUT)
     if not client.is_daemon_running:
         client.start_daemon(number_workers=workers, timeout=DAEMON_TIMEOUT)
+
+
+def package_changed() -> float:
+    """The latest modification time (epoch seconds) of the package's modules and protocol files."""
+    files = Path(__file__).parent.rglob('*')
+    return max(path.stat().st_mtime for path in files if path.suffix in ('.py', '.yaml'))
 
 
 def follow(node, timeout: float, interval: float = 10.0) -> None:

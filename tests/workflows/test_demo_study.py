@@ -22,12 +22,11 @@ SHORTER_MD = {
 
 
 @pytest.mark.demo
-@pytest.mark.xfail(
-    reason='the demo potential does not keep beta crystalline at 600 K: XRD crystallinity 0.00 after its 11-ps '
-    'diffusion run (P and S 2 A rms from their sites); the report flags it',
-    strict=False,
-)
 def test_demo_study_gives_a_glass_of_ps4_units_and_a_crystal_that_stays(aiida_code_installed, package_code):
+    """The glass and the crystal are checked strictly. Beta staying crystalline at 600 K, with Li faster in the glass,
+    is expected to fail while the reference is CHGNet: CHGNet's own MD of the same 192-atom cell at 600 K (at its
+    relaxed volume, Langevin, 1 fs) takes the XRD crystallinity from 0.82 to 0.49, 0.31, 0.19 and 0.19 after 1, 2, 3
+    and 4 ps (P 0.7 A and S 1.0 A rms from their sites), and Li in beta diffuses at 0.4-0.7 A^2/ps."""
     from tests.conftest import BIN, CODE_PREPEND
 
     chgnet = aiida_code_installed(
@@ -46,6 +45,15 @@ def test_demo_study_gives_a_glass_of_ps4_units_and_a_crystal_that_stays(aiida_co
     node = run_get_node(builder).node
     assert node.is_finished_ok, node.exit_message
     assert_chemistry(node)
+    outputs = node.outputs
+    after = outputs.crystallinity_after['crystal_T600']['crystallinity']
+    d_at = {key: dict(zip(n['temperature_K'], n['D_A2_per_ps'], strict=True)) for key, n in outputs.diffusion.items()}
+    glass, beta = d_at['glass'][600.0], d_at['crystal'][600.0]
+    if after <= 0.8 or glass <= beta:
+        pytest.xfail(
+            f'beta at 600 K under the CHGNet-trained potential: XRD crystallinity {after:.2f} after its diffusion run, '
+            f'D(Li) {beta:.3g} A^2/ps against {glass:.3g} in the glass; CHGNet itself disorders beta at 600 K'
+        )
 
 
 def assert_chemistry(node: orm.WorkflowNode) -> None:
@@ -65,4 +73,3 @@ def assert_chemistry(node: orm.WorkflowNode) -> None:
 
     assert outputs.crystallinity['crystal']['crystallinity'] > 0.8
     assert outputs.crystallinity['glass']['crystallinity'] < 0.1
-    assert outputs.crystallinity_after['crystal_T600']['crystallinity'] > 0.8, 'beta still crystalline after 600 K'

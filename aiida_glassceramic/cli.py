@@ -206,8 +206,7 @@ def set_caching(profile, enabled: bool) -> None:
     config.store()
     client = get_daemon_client(profile.name)
     if client.is_daemon_running:
-        client.stop_daemon(wait=True, timeout=DAEMON_TIMEOUT)
-        client.start_daemon(number_workers=2, timeout=DAEMON_TIMEOUT)
+        restart_daemon(client)
     click.echo(f'caching {"on" if enabled else "off"} for profile `{profile.name}`')
 
 
@@ -338,11 +337,25 @@ def start_daemon(workers: int = 2) -> None:
     from aiida.engine.daemon.client import get_daemon_client
 
     client = get_daemon_client()
-    if client.is_daemon_running and Path(client.circus_pid_file).stat().st_mtime < package_changed():
-        click.echo('aiida_glassceramic changed after the daemon started: restarting the daemon')
-        client.stop_daemon(wait=True, timeout=DAEMON_TIMEOUT)
     if not client.is_daemon_running:
         client.start_daemon(number_workers=workers, timeout=DAEMON_TIMEOUT)
+    elif Path(client.circus_pid_file).stat().st_mtime < package_changed():
+        click.echo('aiida_glassceramic changed after the daemon started: restarting the daemon')
+        restart_daemon(client, workers)
+
+
+def restart_daemon(client, workers: int = 2) -> None:
+    """Stop the daemon of ``client``, wait until its PID file is gone (the workers end their processes' steps
+    first), then start it again."""
+    import time
+
+    client.stop_daemon(wait=True, timeout=DAEMON_TIMEOUT)
+    deadline = time.monotonic() + DAEMON_TIMEOUT
+    while client.is_daemon_running:
+        if time.monotonic() > deadline:
+            raise click.ClickException(f'the daemon of `{client.profile.name}` did not stop in {DAEMON_TIMEOUT} s')
+        time.sleep(0.2)
+    client.start_daemon(number_workers=workers, timeout=DAEMON_TIMEOUT)
 
 
 def package_changed() -> float:

@@ -13,7 +13,12 @@ from aiida.engine import CalcJob
 from ..data.potential import NNPotentialData
 from ..data.training_set import TrainingSetData
 from ..potentials.data_checks import check_training_data
-from ..potentials.training_parameters import TrainingParameterError, check_descriptor_species, validate_parameters
+from ..potentials.training_parameters import (
+    TrainingParameterError,
+    check_descriptor_species,
+    check_stress_labels,
+    validate_parameters,
+)
 from ..training_set import TrainingSet
 
 TRAINING_SET, PARAMETERS = 'training_set.npz', 'parameters.json'
@@ -51,6 +56,7 @@ def validate_inputs(inputs: dict, _) -> str | None:
     try:
         validate_parameters(parameters)
         check_descriptor_species(parameters.get('descriptor'), set().union(*(node.species for node in sets.values())))
+        check_stress_labels(parameters, (node.has_stress for node in sets.values()))
     except TrainingParameterError as error:
         return f'parameters: {error}'
     if parameters.get('strict') and sets and not validate_training_sets(sets):

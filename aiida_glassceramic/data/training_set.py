@@ -44,6 +44,11 @@ class TrainingSetData(orm.ArrayData):
     def species(self) -> list[str]:
         return self.base.attributes.get('species')
 
+    @property
+    def has_stress(self) -> bool:
+        """Whether every structure carries a stress."""
+        return self.base.attributes.get('has_stress', False)
+
     def get_training_set(self) -> TrainingSet:
         return TrainingSet(**{name: self.get_array(name) for name in self.get_arraynames()})
 

@@ -13,7 +13,8 @@ from ..calculations.train import EXIT_STATUS, METRICS, PARITY, POTENTIAL, STDERR
 from ..data.potential import NNPotentialData
 
 EXIT_BAD_INPUT, EXIT_DIVERGED = 2, 3
-# metrics.json key -> output key (units: meV/atom for energies, meV/A for forces); the optional ones may be absent
+# metrics.json key -> output key (units: meV/atom for energies, meV/A for forces, GPa for stresses); the optional ones
+# may be absent
 METRIC_KEYS = {
     'rmse_energy_train': 'rmse_energy_train_meV_per_atom',
     'rmse_energy_test': 'rmse_energy_test_meV_per_atom',
@@ -28,6 +29,9 @@ METRIC_KEYS = {
 OPTIONAL_METRIC_KEYS = {
     'rmse_energy_validation': 'rmse_energy_validation_meV_per_atom',
     'rmse_forces_validation': 'rmse_forces_validation_meV_per_A',
+    'rmse_stress_train': 'rmse_stress_train_GPa',
+    'rmse_stress_validation': 'rmse_stress_validation_GPa',
+    'rmse_stress_test': 'rmse_stress_test_GPa',
     'n_validation': 'n_validation',
 }
 BOUNDED = {

@@ -1,5 +1,5 @@
-"""Training on energies per atom and forces: Adam, early stopping on a validation subset of the training part,
-RMSEs on train, validation and test, parity plot."""
+"""Training on energies per atom, forces and (optionally) virials per atom: Adam, early stopping on a validation
+subset of the training part, RMSEs on train, validation and test, parity plot."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ase import units
 
 from aiida_glassceramic.descriptors import NeighbourList, SymmetryFunctionParameters, default_parameters
 
 from ..training_set import TrainingSet
 from .data_checks import TrainingDataError, check_training_data
 from .model import NNPotential
-from .training_parameters import TrainingParameterError, TrainingParameters
+from .training_parameters import TrainingParameterError, TrainingParameters, check_stress_labels
 
 
 class TrainingDivergedError(RuntimeError):
@@ -62,19 +63,30 @@ class _Batch:
         self.natoms = torch.as_tensor(data.natoms, dtype=dtype)
         self.energies = torch.as_tensor(data.energies, dtype=dtype)
         self.forces = torch.as_tensor(data.forces, dtype=dtype)
+        self.stresses = None if data.stresses is None else torch.as_tensor(data.stresses, dtype=dtype)
+        self.volumes = torch.as_tensor(np.abs(np.linalg.det(data.cells)), dtype=dtype)
+        self.pair_structure = self.structure[self.centres]
         self.n_structures = len(data)
 
     def vectors(self, positions: torch.Tensor) -> torch.Tensor:
         return positions[self.neighbours] - positions[self.centres] + self.shift_vectors
 
-    def predict(self, model: NNPotential, create_graph: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Energies per structure and forces; differentiable in the weights when ``create_graph``."""
-        positions = self.positions.clone().requires_grad_()
-        features = model.symmetry_functions()(self.vectors(positions), self.nl, self.types, len(self.types))
+    def predict(self, model: NNPotential, create_graph: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Energies per structure, forces and stresses (ASE convention: Voigt xx yy zz yz xz xy, eV/A^3), all from
+        the gradient of the energy in the pair vectors; differentiable in the weights when ``create_graph``."""
+        vectors = self.vectors(self.positions).requires_grad_()
+        features = model.symmetry_functions()(vectors, self.nl, self.types, len(self.types))
         atomic = model.atomic_energies(features, self.types)
         energies = atomic.new_zeros(self.n_structures).index_add(0, self.structure, atomic)
-        (gradient,) = torch.autograd.grad(energies.sum(), positions, create_graph=create_graph)
-        return energies, -gradient
+        (gradient,) = torch.autograd.grad(energies.sum(), vectors, create_graph=create_graph)
+        forces = torch.zeros_like(self.positions).index_add(0, self.centres, gradient)
+        forces = forces.index_add(0, self.neighbours, -gradient)
+        # dE/d(strain) = sum over pairs of r_ij (x) dE/dr_ij, per structure
+        pairs = vectors[:, :, None] * gradient[:, None, :]
+        virials = pairs.new_zeros(self.n_structures, 3, 3).index_add(0, self.pair_structure, pairs)
+        virials = 0.5 * (virials + virials.transpose(1, 2))
+        stresses = virials.reshape(-1, 9)[:, [0, 4, 8, 5, 2, 1]] / self.volumes[:, None]
+        return energies, forces, stresses
 
     def features(self, model: NNPotential) -> torch.Tensor:
         with torch.no_grad():
@@ -103,6 +115,10 @@ def train(
     log = log or (lambda _: None)
     if not isinstance(parameters, TrainingParameters):
         parameters = TrainingParameters.from_dict(parameters)
+    check_stress_labels(
+        {'stress_weight': parameters.stress_weight},
+        (data.stresses is not None for data in (train_set, test_set) if data is not None),
+    )
     warnings = check_training_data(train_set if test_set is None else TrainingSet.merge(train_set, test_set))
     if warnings and parameters.strict:
         raise TrainingDataError(
@@ -135,6 +151,11 @@ def train(
     )
     _fit_scaling(model, train_set, train_batches, validation_batches)
     optimiser = torch.optim.Adam(model.parameters(), lr=parameters.learning_rate)
+    schedule = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, parameters.epochs)
+        if parameters.learning_rate_schedule == 'cosine'
+        else None
+    )
     best_loss, best_epoch, best_state, epoch = math.inf, 0, copy.deepcopy(model.state_dict()), 0
     for epoch in range(1, parameters.epochs + 1):
         for index in rng.permutation(len(train_batches)):
@@ -144,6 +165,8 @@ def train(
                 raise TrainingDivergedError(f'training diverged at epoch {epoch}: loss is {loss.item()}')
             loss.backward()
             optimiser.step()
+        if schedule is not None:
+            schedule.step()
         loss = sum(float(_loss(model, batch, parameters, create_graph=False)) for batch in validation_batches)
         if not math.isfinite(loss):
             raise TrainingDivergedError(f'training diverged at epoch {epoch}: validation loss is {loss}')
@@ -196,10 +219,15 @@ def _batches(model: NNPotential, data: TrainingSet, parameters: TrainingParamete
 
 
 def _loss(model: NNPotential, batch: _Batch, parameters: TrainingParameters, create_graph: bool) -> torch.Tensor:
-    energies, forces = batch.predict(model, create_graph)
+    """Weighted mean squares of the errors of the energy per atom (eV), the force components (eV/A) and, with a
+    positive ``stress_weight``, the virial components per atom (stress x volume / atoms, eV)."""
+    energies, forces, stresses = batch.predict(model, create_graph)
     energy_error = ((energies - batch.energies) / batch.natoms).square().mean()
     force_error = (forces - batch.forces).square().mean()
     loss = parameters.energy_weight * energy_error + parameters.force_weight * force_error
+    if parameters.stress_weight > 0:
+        virial_error = ((stresses - batch.stresses) * (batch.volumes / batch.natoms)[:, None]).square().mean()
+        loss = loss + parameters.stress_weight * virial_error
     return loss if create_graph else loss.detach()
 
 
@@ -246,22 +274,28 @@ def _fit_scaling(
 
 
 def rmse(model: NNPotential, batches: list[_Batch]) -> dict[str, float]:
-    """RMSE of the energy per atom (meV/atom) and of the force components (meV/A)."""
-    energy_errors, force_errors = [], []
+    """RMSE of the energy per atom (meV/atom), of the force components (meV/A) and, when every structure carries a
+    stress, of the stress components (GPa)."""
+    energy_errors, force_errors, stress_errors = [], [], []
     for batch in batches:
-        energies, forces = batch.predict(model, create_graph=False)
+        energies, forces, stresses = batch.predict(model, create_graph=False)
         energy_errors.append(((energies.detach() - batch.energies) / batch.natoms).numpy())
         force_errors.append((forces.detach() - batch.forces).numpy().reshape(-1))
-    return {
+        if batch.stresses is not None:
+            stress_errors.append((stresses.detach() - batch.stresses).numpy().reshape(-1))
+    metrics = {
         'rmse_energy': 1000.0 * float(np.sqrt(np.mean(np.concatenate(energy_errors) ** 2))),
         'rmse_forces': 1000.0 * float(np.sqrt(np.mean(np.concatenate(force_errors) ** 2))),
     }
+    if stress_errors and len(stress_errors) == len(batches):
+        metrics['rmse_stress'] = float(np.sqrt(np.mean(np.concatenate(stress_errors) ** 2))) / units.GPa
+    return metrics
 
 
 def predictions(model: NNPotential, data: TrainingSet) -> dict[str, np.ndarray]:
     """Reference and predicted energies per atom and force components of a data set."""
     batch = _Batch(model, data)
-    energies, forces = batch.predict(model, create_graph=False)
+    energies, forces, _ = batch.predict(model, create_graph=False)
     return {
         'energy_reference': data.energies / data.natoms,
         'energy_predicted': energies.detach().numpy() / data.natoms,

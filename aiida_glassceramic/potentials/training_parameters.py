@@ -13,6 +13,7 @@ from dataclasses import dataclass
 ACTIVATIONS = ('tanh', 'softplus', 'silu')  # the keys of potentials.model.ACTIVATIONS
 DTYPES = ('float32', 'float64')  # the keys of potentials.model.DTYPES
 CUTOFF_FUNCTIONS = ('cos', 'poly2')  # descriptors.parameters.CUTOFF_FUNCTIONS
+SCHEDULES = ('constant', 'cosine')  # learning rate over the epochs: fixed, or cosine decay to 0 at `epochs`
 
 
 class TrainingParameterError(ValueError):
@@ -39,7 +40,15 @@ PARAMETER_RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     'descriptor': (lambda v: isinstance(v, dict), 'a dict of symmetry-function parameters (or leave it out)'),
     'energy_weight': (lambda v: _is_number(v) and v >= 0, 'a number >= 0 (weight of the energy-per-atom loss)'),
     'force_weight': (lambda v: _is_number(v) and v >= 0, 'a number >= 0 (weight of the force loss)'),
+    'stress_weight': (
+        lambda v: _is_number(v) and v >= 0,
+        'a number >= 0 (weight of the loss on the virial per atom; 0: stresses are not fitted)',
+    ),
     'learning_rate': (lambda v: _is_number(v) and v > 0, 'a positive number, e.g. 0.005'),
+    'learning_rate_schedule': (
+        lambda v: v in SCHEDULES,
+        f'one of {list(SCHEDULES)} (constant, or a cosine decay from `learning_rate` to 0 over `epochs`)',
+    ),
     'epochs': (lambda v: _is_int(v) and v > 0, 'a positive integer'),
     'batch_size': (lambda v: _is_int(v) and v > 0, 'a positive integer (structures per batch)'),
     'patience': (lambda v: _is_int(v) and v > 0, 'a positive integer (epochs without improvement before stopping)'),
@@ -78,6 +87,18 @@ def validate_parameters(parameters: dict) -> None:
             raise TrainingParameterError(f'`descriptor`: {error}') from None
 
 
+def check_stress_labels(parameters: dict, has_stress: Iterable[bool]) -> None:
+    """A positive ``stress_weight`` needs stresses on every training structure.
+
+    :raises TrainingParameterError: naming ``stress_weight`` and the fix.
+    """
+    if parameters.get('stress_weight', 0.0) > 0 and not all(has_stress):
+        raise TrainingParameterError(
+            f'`stress_weight` is {parameters["stress_weight"]!r} but some training structures carry no stress; '
+            'label them with stresses or set `stress_weight` to 0'
+        )
+
+
 def check_descriptor_species(descriptor: dict | None, species: Iterable[str]) -> None:
     """A given ``descriptor`` (parameter dict) must cover every element of the training data.
 
@@ -106,7 +127,9 @@ class TrainingParameters:
     descriptor: dict | None = None
     energy_weight: float = 1.0
     force_weight: float = 1.0
+    stress_weight: float = 0.0
     learning_rate: float = 5e-3
+    learning_rate_schedule: str = 'constant'
     epochs: int = 300
     batch_size: int = 8
     patience: int = 40

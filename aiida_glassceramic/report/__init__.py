@@ -75,11 +75,14 @@ def _potential(study: Study) -> list[Block]:
     metrics = summary.get_dict().get('potential')
     if not metrics:
         return [Text(f'Potential: given as input [PK {study.node.outputs.potential.pk}].')]
+    stress = metrics.get('rmse_stress_test_GPa')
     return [
         Text(
             f'Potential [PK {study.node.outputs.potential.pk}] test RMSE: energy '
             f'{metrics["rmse_energy_test_meV_per_atom"]:.3g} meV/atom, forces '
-            f'{metrics["rmse_forces_test_meV_per_A"]:.3g} meV/A [PK {summary.pk}].'
+            f'{metrics["rmse_forces_test_meV_per_A"]:.3g} meV/A'
+            + (f', stress {stress:.3g} GPa' if stress is not None else '')
+            + f' [PK {summary.pk}].'
         )
     ]
 

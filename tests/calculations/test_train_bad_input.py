@@ -58,6 +58,8 @@ def test_builder_check_of_the_work_chains(aiida_profile):
         ({'hidden': ['10']}, '`hidden`'),
         ({'seed': -1}, '`seed`'),
         ({'strict': 'yes'}, "`strict` is 'yes'; give true or false"),
+        ({'stress_weight': -1.0}, '`stress_weight` is -1.0; give a number >= 0'),
+        ({'learning_rate_schedule': 'step'}, "`learning_rate_schedule` is 'step'; give one of"),
     ],
 )
 def test_values_of_the_wrong_type_are_refused(train_code, parameters, key):
@@ -91,3 +93,17 @@ def test_strict_training_refuses_energies_per_atom_before_submission(train_code)
         metadata={'dry_run': True},
     )
     assert 'folder' in node.dry_run_info
+
+
+def test_stress_weight_without_stresses_is_refused_before_submission(train_code):
+    data = lj_training_set(4, seed=1)
+    labelled, unlabelled = TrainingSetData(data), TrainingSetData(dataclasses.replace(data, stresses=None))
+    before = count(orm.CalcJobNode)
+    with pytest.raises(ValueError, match=r'`stress_weight` is 1\.0 but some training structures carry no stress'):
+        run_get_node(
+            TrainCalculation,
+            code=train_code,
+            training_sets={'a': labelled, 'b': unlabelled},
+            parameters=orm.Dict({'stress_weight': 1.0}),
+        )
+    assert count(orm.CalcJobNode) == before

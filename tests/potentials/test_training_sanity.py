@@ -133,6 +133,7 @@ def assert_refused(result: subprocess.CompletedProcess, folder: Path, *parts: st
         ({'learning_rate': '0.01'}, ("`learning_rate` is '0.01'", 'give a positive number')),
         ({'batch_size': 0}, ('`batch_size` is 0',)),
         ({'strict': 1}, ('`strict` is 1', 'true or false')),
+        ({'learning_rate_schedule': 'linear'}, ("`learning_rate_schedule` is 'linear'", "['constant', 'cosine']")),
         ({'epoch': 3}, ('unknown key `epoch`',)),
         ('[1, 2]', ('--parameters `parameters.json`: must hold a JSON object',)),
         ('{"epochs": ', ('--parameters `parameters.json`: not valid JSON',)),

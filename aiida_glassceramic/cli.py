@@ -17,8 +17,13 @@ CODES = {
     'glassceramic-train': ('glassceramic.train', 'training of the neural network potential'),
     'glassceramic-tblite': ('glassceramic.tblite', 'GFN1-xTB reference engine (tblite)'),
     'glassceramic-chgnet': ('glassceramic.chgnet', 'universal-potential reference engine (CHGNet, trained on PBE)'),
+    'glassceramic-sevennet': ('glassceramic.sevennet', 'universal-potential reference engine (SevenNet-0, PBE)'),
 }
-EMBEDDED_ENGINES = {'tblite': 'glassceramic-tblite', 'chgnet': 'glassceramic-chgnet'}  # engine -> code on localhost
+EMBEDDED_ENGINES = {  # engine -> code on localhost
+    'tblite': 'glassceramic-tblite',
+    'chgnet': 'glassceramic-chgnet',
+    'sevennet': 'glassceramic-sevennet',
+}
 STUDY = 'GlassCeramicWorkChain'
 PROFILE_NAME = LabelStringType()  # the names `verdi profile` accepts: letters, digits, `_`, `-`, `.`
 

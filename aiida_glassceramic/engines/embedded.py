@@ -1,7 +1,8 @@
-"""The embedded reference engines, tblite (GFN1-xTB) and CHGNet, for the reference-data work chain.
+"""The embedded reference engines, tblite (GFN1-xTB) and the universal potentials CHGNet and SevenNet, for the
+reference-data work chain.
 
-Both run the package's own runner through their restart work chain; CHGNet's MD frames carry the labels (CHGNet
-energies, forces and stresses), so it has no static stage.
+Each runs the package's own runner through its restart work chain; the MD frames of a universal potential carry the
+labels (its energies, forces and stresses), so it has no static stage.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..runners.reference_engine import InputError, check_elements, validate
 from ..workflows.reference_engine_base import (
     ChgnetBaseWorkChain,
     ReferenceEngineBaseWorkChain,
+    SevennetBaseWorkChain,
     TbliteBaseWorkChain,
 )
 from .reference_engine import (
@@ -103,3 +105,4 @@ class EmbeddedEngine(ReferenceEngine):
 
 TBLITE = EmbeddedEngine('tblite', ('glassceramic.tblite',), TbliteBaseWorkChain)
 CHGNET = EmbeddedEngine('chgnet', ('glassceramic.chgnet',), ChgnetBaseWorkChain, labels_from_md=True)
+SEVENNET = EmbeddedEngine('sevennet', ('glassceramic.sevennet',), SevennetBaseWorkChain, labels_from_md=True)

@@ -1,4 +1,4 @@
-"""Parser of the embedded reference engines (tblite, CHGNet): labels as a TrainingSetData, md frames as
+"""Parser of the embedded reference engines (tblite, CHGNet, SevenNet): labels as a TrainingSetData, md frames as
 TrajectoryData, restart data, and the engine's model and version in ``misc``."""
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ class GlassCeramicWorkChain(ProtocolMixin, WorkChain):
     ):
         """A builder for the whole study on the crystal ``structure``; every input is checked before it returns.
 
-        :param codes: ``reference`` (glassceramic-tblite, glassceramic-chgnet or VASP), ``train``
+        :param codes: ``reference`` (glassceramic-tblite, glassceramic-chgnet, glassceramic-sevennet or VASP), ``train``
             (glassceramic-train) and ``lammps`` (glassceramic-lmp), as code nodes, labels or PKs; only those of the
             stages that run are needed.
         :param protocol: ``paper``, ``fast`` or ``demo``; each stage takes the protocol named in glassceramic.yaml.

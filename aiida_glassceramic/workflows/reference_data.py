@@ -1,12 +1,12 @@
 """Reference data: crystal models -> AIMD per condition -> uniform snapshots -> screening -> static labels.
 
 The same work chain drives every reference engine through its adapter (:mod:`..engines.reference_engine`): VASP
-(aiida-vasp) or an embedded engine, GFN1-xTB (tblite) or the universal potential CHGNet, whose labelled MD frames are
-the labels (no static stage). Each job is a restart work chain of the engine: a killed AIMD continues there from its
-last structure and velocities. Conditions run in parallel and independently; a condition that fails, or a static
-point that does not converge, is left out of the training set and named in the report. At most ``max_concurrent``
-jobs are in flight at any time, as a sliding window: the work chain waits for the oldest job in flight, takes in every
-job that has ended by then and fills the free places from the queue.
+(aiida-vasp) or an embedded engine, GFN1-xTB (tblite) or a universal potential (CHGNet, SevenNet), whose labelled MD
+frames are the labels (no static stage). Each job is a restart work chain of the engine: a killed AIMD continues
+there from its last structure and velocities. Conditions run in parallel and independently; a condition that fails,
+or a static point that does not converge, is left out of the training set and named in the report. At most
+``max_concurrent`` jobs are in flight at any time, as a sliding window: the work chain waits for the oldest job in
+flight, takes in every job that has ended by then and fills the free places from the queue.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain, while_
 
 from ..data.training_set import TrainingSetData
-from ..engines.embedded import CHGNET, TBLITE
+from ..engines.embedded import CHGNET, SEVENNET, TBLITE
 from ..engines.reference_engine import EngineInputError, ReferenceEngine, snapshot_stride, temperature_programs
 from ..engines.vasp import VASP
 from ..protocols import recursive_merge
@@ -33,7 +33,7 @@ from .reference_functions import (
     summarize,
 )
 
-ENGINES: dict[str, ReferenceEngine] = {engine.name: engine for engine in (TBLITE, CHGNET, VASP)}
+ENGINES: dict[str, ReferenceEngine] = {engine.name: engine for engine in (TBLITE, CHGNET, SEVENNET, VASP)}
 ENGINE_PLUGINS = {name: engine.code_plugins for name, engine in ENGINES.items()}  # calculation plugins of the codes
 DEFAULT_OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False}
 
@@ -141,7 +141,7 @@ class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='crystal models')
-        spec.input('code', valid_type=orm.AbstractCode, help='glassceramic-tblite, glassceramic-chgnet or VASP code')
+        spec.input('code', valid_type=orm.AbstractCode, help='glassceramic-tblite, -chgnet, -sevennet or VASP code')
         spec.input('engine', valid_type=orm.Str, default=lambda: orm.Str('tblite'), help=f'one of {list(ENGINES)}')
         spec.input('parameters', valid_type=orm.Dict, help='a protocol of protocols/reference_data.yaml')
         spec.input('options', valid_type=orm.Dict, required=False, help='metadata.options of every job')
@@ -176,7 +176,7 @@ class ReferenceDataWorkChain(ProtocolMixin, WorkChain):
             protocol's ``crystals``.
         :param overrides: nested dictionary merged into the protocol (e.g. ``{'static': {'max_concurrent': 50}}``,
             ``{'vasp': {'potential_family': 'PBE.64'}}``).
-        :param engine: one of ``tblite``, ``chgnet``, ``vasp``; default: the engine of the code's calculation plugin.
+        :param engine: ``tblite``, ``chgnet``, ``sevennet`` or ``vasp``; default: the engine of the code's plugin.
         :param options: ``metadata.options`` of every job (resources, wall time, ...).
         :raises InputValidationError: settings that cannot run, before anything is stored or submitted.
         """

@@ -1,4 +1,5 @@
-"""Restart work chains of the embedded reference engines (tblite, CHGNet): a killed job goes on from its restart."""
+"""Restart work chains of the embedded reference engines (tblite, CHGNet, SevenNet): a killed job goes on from its
+restart."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiida.engine import BaseRestartWorkChain, ExitCode, ProcessHandlerReport, p
 
 from ..calculations.chgnet import ChgnetCalculation
 from ..calculations.reference_engine import EXIT_CODES, FAILED, ReferenceEngineCalculation
+from ..calculations.sevennet import SevennetCalculation
 from ..calculations.tblite import TbliteCalculation
 
 
@@ -61,3 +63,9 @@ class ChgnetBaseWorkChain(ReferenceEngineBaseWorkChain):
     """CHGNet MD or single points, continued after a kill."""
 
     _process_class = ChgnetCalculation
+
+
+class SevennetBaseWorkChain(ReferenceEngineBaseWorkChain):
+    """SevenNet MD or single points, continued after a kill."""
+
+    _process_class = SevennetCalculation

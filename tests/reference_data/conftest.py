@@ -1,4 +1,4 @@
-"""Codes of the reference-data tests: the CHGNet runner, the VASP stand-in and a fake POTCAR family."""
+"""Codes of the reference-data tests: the CHGNet and SevenNet runners, the VASP stand-in and a fake POTCAR family."""
 
 from __future__ import annotations
 
@@ -72,6 +72,19 @@ def chgnet_code(aiida_code_installed):
         label='glassceramic-chgnet',
         filepath_executable=str(BIN / 'glassceramic-chgnet'),
         default_calc_job_plugin='glassceramic.chgnet',
+        prepend_text=CODE_PREPEND,
+    )
+
+
+@pytest.fixture
+def sevennet_code(aiida_code_installed):
+    """``glassceramic-sevennet`` of this virtualenv on localhost, one thread per job."""
+    from tests.conftest import BIN, CODE_PREPEND
+
+    return aiida_code_installed(
+        label='glassceramic-sevennet',
+        filepath_executable=str(BIN / 'glassceramic-sevennet'),
+        default_calc_job_plugin='glassceramic.sevennet',
         prepend_text=CODE_PREPEND,
     )
 

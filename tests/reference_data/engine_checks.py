@@ -1,4 +1,4 @@
-"""Checks shared by the tests of the embedded reference engines (tblite, CHGNet)."""
+"""Checks shared by the tests of the embedded reference engines (tblite, CHGNet, SevenNet)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ class GlassCeramicProtocol(Section):
     """One protocol of glassceramic.yaml, with the overrides of each stage's own protocol."""
 
     stages: Stages
-    reference_engine: Literal['vasp', 'tblite', 'chgnet'] = Field(description='engine of the reference data')
+    reference_engine: Literal['vasp', 'tblite', 'chgnet', 'sevennet'] = Field(description='reference engine')
     supercell: list[PositiveInt] = Field(min_length=3, max_length=3, description='repeats of the crystal for the MD')
     dynamics_snapshots: Literal['all', 'last'] = Field(description='snapshots that get diffusion and VDOS runs')
     analysis: Analysis

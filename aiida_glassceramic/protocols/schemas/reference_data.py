@@ -57,3 +57,4 @@ class ReferenceDataProtocol(Section):
     vasp: dict[str, Any] = Field(description='VASP: POTCARs, INCAR and k-points of the AIMD and static runs')
     tblite: dict[str, Any] = Field(description='tblite: calculator and thermostat')
     chgnet: dict[str, Any] = Field(description='CHGNet: model and thermostat')
+    sevennet: dict[str, Any] = Field(description='SevenNet: model and thermostat')

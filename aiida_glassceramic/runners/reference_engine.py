@@ -65,6 +65,18 @@ class Engine:
     failure: str  # what such an error means, for the status file
 
 
+def weights_sha256(module) -> str:
+    """SHA-256 over the names and values of the parameters and buffers of a torch ``module``, in name order: the
+    fingerprint of a pretrained model's weights, independent of the file they came from."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, tensor in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def validate(config: dict, engine: Engine) -> dict:
     """Check the run description and fill defaults; raise :class:`InputError` naming the field."""
     if not isinstance(config, dict):

@@ -12,7 +12,6 @@ A calculation fails (exit code 3) when SevenNet refuses the structure (an elemen
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from functools import cache
 from importlib.metadata import version
@@ -60,23 +59,13 @@ def make_calculator(parameters: dict):
     return SevenNetCalculator(model=load_model(parameters['model']), file_type='model_instance', device='cpu')
 
 
-@cache
-def weights_sha256(name: str) -> str:
-    """SHA-256 over the names and values of the model's parameters and buffers, in name order."""
-    digest = hashlib.sha256()
-    for key, tensor in sorted(load_model(name).state_dict().items()):
-        digest.update(key.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
-
-
 def describe(parameters: dict) -> dict:
     name = parameters['model']
     return {
         'name': 'SevenNet',
         'model': name,
         'package_version': version('sevenn'),
-        'weights_sha256': weights_sha256(name),
+        'weights_sha256': reference_engine.weights_sha256(load_model(name)),
     }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from importlib.metadata import version
 from importlib.resources import files
 
 from . import reference_engine
@@ -47,12 +46,7 @@ def make_calculator(parameters: dict):
 
 def describe(parameters: dict) -> dict:
     name = parameters['model']
-    return {
-        'name': 'CHGNet',
-        'model': name,
-        'package_version': version('chgnet'),
-        'weights_sha256': reference_engine.weights_sha256(load_model(name)),
-    }
+    return reference_engine.pretrained_model_record('CHGNet', 'chgnet', name, load_model(name))
 
 
 CHGNET = reference_engine.Engine(

@@ -77,6 +77,13 @@ def weights_sha256(module) -> str:
     return digest.hexdigest()
 
 
+def pretrained_model_record(name: str, package: str, model: str, module) -> dict:
+    """The provenance of a pretrained model (``engine.json``): engine name, model, package version, weights hash."""
+    from importlib.metadata import version
+
+    return {'name': name, 'model': model, 'package_version': version(package), 'weights_sha256': weights_sha256(module)}
+
+
 def validate(config: dict, engine: Engine) -> dict:
     """Check the run description and fill defaults; raise :class:`InputError` naming the field."""
     if not isinstance(config, dict):

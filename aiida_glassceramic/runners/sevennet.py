@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from importlib.metadata import version
 from pathlib import Path
 
 from . import reference_engine
@@ -45,12 +44,10 @@ def check_model(parameters: dict) -> None:
 
 @cache
 def load_model(name: str):
-    """The pretrained SevenNet ``name`` on the CPU, built once per process from the checkpoint in the package."""
+    """The pretrained SevenNet ``name``, built once per process from the checkpoint in the package."""
     from sevenn.util import load_checkpoint
 
-    model = load_checkpoint(str(checkpoint_paths()[name])).build_model()
-    model.set_is_batch_data(False)
-    return model.eval()
+    return load_checkpoint(str(checkpoint_paths()[name])).build_model()
 
 
 def make_calculator(parameters: dict):
@@ -61,12 +58,7 @@ def make_calculator(parameters: dict):
 
 def describe(parameters: dict) -> dict:
     name = parameters['model']
-    return {
-        'name': 'SevenNet',
-        'model': name,
-        'package_version': version('sevenn'),
-        'weights_sha256': reference_engine.weights_sha256(load_model(name)),
-    }
+    return reference_engine.pretrained_model_record('SevenNet', 'sevenn', name, load_model(name))
 
 
 SEVENNET = reference_engine.Engine(

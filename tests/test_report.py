@@ -105,6 +105,9 @@ def fake_study(protocol: str) -> AttributeDict:
     outputs.crystallinity_after = AttributeDict(
         {f'crystal_T{temperature:g}': stored(orm.Dict({'crystallinity': 0.9})) for temperature in temperatures}
     )
+    outputs.crystallinity_last_frame = AttributeDict(
+        {f'crystal_T{temperature:g}': stored(orm.Dict({'crystallinity': 0.7})) for temperature in temperatures}
+    )
     outputs.summary = stored(
         orm.Dict({'potential': {'rmse_energy_test_meV_per_atom': 13.0, 'rmse_forces_test_meV_per_A': 250.0}})
     )
@@ -204,7 +207,8 @@ def test_sanity_section_first_with_numbers_and_thresholds(aiida_profile, tmp_pat
     assert '<td>crystal</td><td>0 of 4 P</td><td>0</td><td>ok</td>' in ''.join(rows)
     assert any('<td>glass</td>' in row and '1 of 4 P' in row and 'FLAGGED' in row for row in rows)
     assert any('D(Li) at 600 K' in row and '0.5 A^2/ps' in row and 'FLAGGED' in row for row in rows)
-    assert any('crystal after its 600 K diffusion run' in row and '0.900' in row and '>ok<' in row for row in rows)
+    after = next(row for row in rows if 'crystal after its 600 K diffusion run' in row)
+    assert '0.900 relaxed' in after and '0.700 as it ran' in after and after.endswith('>ok</td>'), 'relaxed is judged'
     density = next(row for row in rows if 'density change' in row)
     assert '+11.1 % at the end' in density and '>ok<' in density
     contacts = [row for row in rows if 'shortest contact' in row]

@@ -14,12 +14,15 @@ from aiida.manage.caching import enable_caching
 from aiida_glassceramic.calculations.tblite import TbliteCalculation
 from aiida_glassceramic.cli import stage_timings
 from aiida_glassceramic.data import TrainingSetData
+from aiida_glassceramic.potentials.calculator import NNPCalculator
 from aiida_glassceramic.provenance import potential_behind, results_table, training_origin
 from aiida_glassceramic.report import write_report
 from aiida_glassceramic.structures import read_crystal
+from aiida_glassceramic.workflows.diffusion import DiffusionWorkChain
 from aiida_glassceramic.workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import InputValidationError
 from aiida_glassceramic.workflows.reference_data import ReferenceDataWorkChain
+from aiida_glassceramic.workflows.relax import RelaxWorkChain
 from aiida_glassceramic.workflows.train import TrainPotentialWorkChain
 from tests.calculations.lj_training_set import lj_training_set
 
@@ -61,6 +64,31 @@ def codes(tblite_code, train_code, nnp_code):
     return {'reference': tblite_code, 'train': train_code, 'lammps': nnp_code}
 
 
+def assert_crystallinity_after_diffusion_is_of_relaxed_last_frames(node: orm.WorkflowNode) -> None:
+    """Each diffusion run's last frame is relaxed before its crystallinity is taken: the relaxed frame holds the
+    same atoms at a lower energy of the potential (its ASE calculator, not LAMMPS)."""
+    calculator = NNPCalculator(node.outputs.potential.load())
+    last_frames = node.outputs.crystallinity_last_frame
+    assert set(node.outputs.crystallinity_after) == set(last_frames) == set(node.outputs.msd)
+    (diffusion,) = [child for child in node.called if child.process_class is DiffusionWorkChain]
+    relaxations = [child for child in node.called if child.process_class is RelaxWorkChain]
+    (relax,) = [child for child in relaxations if set(child.inputs.structures) == set(last_frames)]
+    for label, after in node.outputs.crystallinity_after.items():
+        relaxed = after.creator.inputs.structure
+        last_frame = last_frames[label].creator.inputs.structure
+        assert last_frame.uuid == diffusion.outputs.structure[label].uuid
+        assert relax.inputs.structures[label].uuid == last_frame.uuid
+        assert relax.outputs.structures[label].uuid == relaxed.uuid
+        before, after_atoms = last_frame.get_ase(), relaxed.get_ase()
+        assert after_atoms.get_chemical_symbols() == before.get_chemical_symbols()
+        energies = []
+        for atoms in (before, after_atoms):
+            atoms.calc = calculator
+            energies.append(atoms.get_potential_energy())
+        assert energies[1] < energies[0], f'{label}: relaxing lowers the energy'
+        assert 0.0 <= after['crystallinity'] <= 1.0 and 0.0 <= last_frames[label]['crystallinity'] <= 1.0
+
+
 @pytest.mark.slow
 def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_await, tmp_path):
     crystal = orm.StructureData(ase=read_crystal('beta'))
@@ -68,10 +96,12 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
     node = submit_and_await(builder, timeout=1200)
     assert node.is_finished_ok, node.exit_message
     for stage, process in MD_STAGES.items():  # each stage ran with the inputs of its namespace, settings intact
-        (child,) = [child for child in node.called if child.process_class is process]
-        assert child.inputs.parameters.get_dict() == node.inputs[stage].parameters.get_dict()
-        assert child.inputs.options.get_dict() == node.inputs[stage].options.get_dict()
-        assert child.inputs.max_iterations.value == node.inputs[stage].max_iterations.value
+        children = [child for child in node.called if child.process_class is process]
+        assert len(children) == (2 if stage == 'relax' else 1), 'relax: the snapshots, then the diffusion runs\' ends'
+        for child in children:
+            assert child.inputs.parameters.get_dict() == node.inputs[stage].parameters.get_dict()
+            assert child.inputs.options.get_dict() == node.inputs[stage].options.get_dict()
+            assert child.inputs.max_iterations.value == node.inputs[stage].max_iterations.value
     (reference,) = [child for child in node.called if child.process_class is ReferenceDataWorkChain]
     assert reference.inputs.parameters.get_dict() == node.inputs.reference.parameters.get_dict()
     (training,) = [child for child in node.called if child.process_class is TrainPotentialWorkChain]
@@ -94,8 +124,14 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
         assert diffusion['sigma_S_per_cm'] > 0
         assert row['band_centres']['Li']['THz'] > 0
 
-    assert crystal_row['domains']['ordered_fraction'] == 1.0, 'every P of the perfect crystal is ordered'
-    assert crystal_row['domains']['spanning_axes'] == ['a', 'b', 'c']
+    # every P of the perfect crystal sits on one Wyckoff site, so all or none is below the midpoint threshold; which,
+    # depends on whether the tiny potential's glass has the higher mean fingerprint (it need not at this scale)
+    crystal_fingerprint = node.outputs.fingerprint['crystal'].get_array('averaged_kB')
+    glass_fingerprint = node.outputs.fingerprint['glass'].get_array('averaged_kB')
+    assert crystal_fingerprint.max() - crystal_fingerprint.min() < 1e-6, 'symmetry-equivalent P, equal fingerprints'
+    ordered = crystal_fingerprint.mean() < glass_fingerprint.mean()
+    assert crystal_row['domains']['ordered_fraction'] == float(ordered)
+    assert crystal_row['domains']['spanning_axes'] == (['a', 'b', 'c'] if ordered else [])
     for row in (crystal_row, glass_row):
         assert set(row['li_order']) == {'T600', 'T900'}
         assert all(run['samples_near_ordered'] + run['samples_near_disordered'] > 0 for run in row['li_order'].values())
@@ -107,7 +143,7 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
     text = report.read_text()
     assert 'Potential [PK' in text and '<td>glass</td>' in text
     assert text.index('<h2>Sanity</h2>') < text.index('<h2>Numbers</h2>')
-    assert 0.0 <= node.outputs.crystallinity_after['crystal_T600']['crystallinity'] <= 1.0
+    assert_crystallinity_after_diffusion_is_of_relaxed_last_frames(node)
     assert {'xrd.png', 'arrhenius.png', 'vdos.png', 'domains.png', 'displacement_and_order.png'} <= {
         p.name for p in report.parent.iterdir()
     }

@@ -391,11 +391,13 @@ def stage_timings(node) -> list[tuple[str, float]]:
     side by side overlap), then of its calculation functions together as ``analysis``."""
     from aiida import orm
 
+    from .provenance import stage_name
+
     def seconds(child) -> float:
         return (child.mtime - child.ctime).total_seconds()
 
     children = sorted(node.called, key=lambda child: child.ctime)
-    stages = [(child.process_label, seconds(child)) for child in children if isinstance(child, orm.WorkChainNode)]
+    stages = [(stage_name(child), seconds(child)) for child in children if isinstance(child, orm.WorkChainNode)]
     functions = [seconds(child) for child in children if isinstance(child, orm.CalcFunctionNode)]
     return [*stages, ('analysis', sum(functions))] if functions else stages
 

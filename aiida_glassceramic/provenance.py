@@ -67,3 +67,8 @@ def training_origin(potential: NNPotentialData) -> dict:
 
 def _pk(node: orm.Node) -> int:
     return node.pk
+
+
+def stage_name(stage: orm.ProcessNode) -> str:
+    """The process label of a stage of a study, with the stage's label where it has one (a stage that runs twice)."""
+    return f'{stage.process_label} ({stage.label})' if stage.label else stage.process_label

@@ -18,7 +18,7 @@ from aiida_glassceramic.report import write_report
 from aiida_glassceramic.report.figures import FIGURES
 from aiida_glassceramic.structures import read_crystal
 from aiida_glassceramic.workflows.anneal import AnnealWorkChain
-from aiida_glassceramic.workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
+from aiida_glassceramic.workflows.glassceramic import MD_STAGES, RELAX_AFTER_DYNAMICS_LABEL, GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import section
 
 KEYS = ('crystal', 'glass', 'fs_000070000000', 'fs_000100000000')
@@ -119,14 +119,15 @@ def fake_study(protocol: str) -> AttributeDict:
         }
     )
     called = [md_stage('AnnealWorkChain', 0, 0), md_stage('DiffusionWorkChain', 125, 7), md_stage('VdosWorkChain')]
+    called.append(md_stage('RelaxWorkChain', 0, 4, stage_label=RELAX_AFTER_DYNAMICS_LABEL))
     study = {'outputs': outputs, 'inputs': inputs, 'called': called}
     return AttributeDict({**study, 'pk': 4242, 'process_label': 'GlassCeramicWorkChain'})
 
 
-def md_stage(label: str, *counts: int) -> orm.WorkChainNode:
+def md_stage(label: str, *counts: int, stage_label: str = '') -> orm.WorkChainNode:
     """A stored MD work chain node of ``label`` that called one LAMMPS calculation, whose results hold the
     extrapolation counts (atom-steps, steps) when ``counts`` are given (else the potential did not count)."""
-    stage = orm.WorkChainNode()
+    stage = orm.WorkChainNode(label=stage_label)
     stage.set_process_label(label)
     stage.store()
     calculation = orm.CalcJobNode()
@@ -218,3 +219,4 @@ def test_sanity_section_first_with_numbers_and_thresholds(aiida_profile, tmp_pat
     assert '<td>Diffusion</td><td>125 atom-steps in 7 steps, at most 3 atoms' in extrapolation[1]
     assert extrapolation[1].endswith('FLAGGED</td>')
     assert '<td>Vdos</td><td>not counted by the potential' in extrapolation[2]
+    assert f'<td>Relax ({RELAX_AFTER_DYNAMICS_LABEL})</td><td>0 atom-steps in 4 steps' in extrapolation[3]

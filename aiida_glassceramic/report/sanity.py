@@ -13,6 +13,7 @@ import numpy as np
 from aiida import orm
 
 from .. import analysis
+from ..provenance import stage_name
 from ..workflows.lammps_base import temperature_label
 from .document import Table
 from .study import Study
@@ -115,10 +116,8 @@ def _extrapolation(study: Study) -> list[Check]:
             and 'results' in calculation.outputs
             and calculation.outputs.results.get('extrapolation')
         ]
-        name, subject = (
-            'extrapolation warnings (atoms outside the training range)',
-            stage.process_label[: -len('WorkChain')],
-        )
+        name = 'extrapolation warnings (atoms outside the training range)'
+        subject = stage_name(stage).replace('WorkChain', '', 1)
         if not counts:
             checks.append(Check(name, subject, 'not counted by the potential', '0 atom-steps', None))
             continue

@@ -41,6 +41,7 @@ MD_STAGES = {
 }
 CODE_PLUGINS = {'train': ('glassceramic.train',), 'lammps': ('lammps.raw',)}  # and the reference engine's
 MD_EXCLUDED = ('structure', 'structures', 'potential')  # made by the study
+RELAX_AFTER_DYNAMICS_LABEL = 'last frames of diffusion'
 
 
 class GlassCeramicWorkChain(ProtocolMixin, WorkChain):
@@ -380,6 +381,7 @@ class GlassCeramicWorkChain(ProtocolMixin, WorkChain):
     def run_relax_after_dynamics(self):
         last_frames = dict(self.ctx.diffusion.outputs.structure)
         inputs = self._md_builder(RelaxWorkChain, 'relax', structures=last_frames)
+        inputs['metadata'] = {'label': RELAX_AFTER_DYNAMICS_LABEL}
         return ToContext(relax_after_dynamics=self.submit(RelaxWorkChain, **inputs))
 
     def inspect_relax_after_dynamics(self):

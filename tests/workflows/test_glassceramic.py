@@ -19,7 +19,7 @@ from aiida_glassceramic.provenance import potential_behind, results_table, train
 from aiida_glassceramic.report import write_report
 from aiida_glassceramic.structures import read_crystal
 from aiida_glassceramic.workflows.diffusion import DiffusionWorkChain
-from aiida_glassceramic.workflows.glassceramic import MD_STAGES, GlassCeramicWorkChain
+from aiida_glassceramic.workflows.glassceramic import MD_STAGES, RELAX_AFTER_DYNAMICS_LABEL, GlassCeramicWorkChain
 from aiida_glassceramic.workflows.lammps_base import InputValidationError
 from aiida_glassceramic.workflows.reference_data import ReferenceDataWorkChain
 from aiida_glassceramic.workflows.relax import RelaxWorkChain
@@ -73,6 +73,7 @@ def assert_crystallinity_after_diffusion_is_of_relaxed_last_frames(node: orm.Wor
     (diffusion,) = [child for child in node.called if child.process_class is DiffusionWorkChain]
     relaxations = [child for child in node.called if child.process_class is RelaxWorkChain]
     (relax,) = [child for child in relaxations if set(child.inputs.structures) == set(last_frames)]
+    assert relax.label == RELAX_AFTER_DYNAMICS_LABEL
     for label, after in node.outputs.crystallinity_after.items():
         relaxed = after.creator.inputs.structure
         last_frame = last_frames[label].creator.inputs.structure
@@ -150,7 +151,8 @@ def test_tiny_study_through_the_daemon_then_from_the_cache(codes, submit_and_awa
 
     timings = dict(stage_timings(node))
     stages = [ReferenceDataWorkChain, TrainPotentialWorkChain, *MD_STAGES.values()]
-    assert list(timings) == [process.__name__ for process in stages] + ['analysis']
+    last_frames = f'RelaxWorkChain ({RELAX_AFTER_DYNAMICS_LABEL})'
+    assert list(timings) == [process.__name__ for process in stages] + [last_frames, 'analysis']
     assert all(0 < seconds <= (node.mtime - node.ctime).total_seconds() for seconds in timings.values())
 
     table = results_table(node)

@@ -43,6 +43,8 @@ CODE_PREPEND = f'export LD_LIBRARY_PATH={BIN.parent / "lib"}:$LD_LIBRARY_PATH\ne
 PACKAGE_CODES = {
     'glassceramic-train': 'glassceramic.train',
     'glassceramic-tblite': 'glassceramic.tblite',
+    'glassceramic-chgnet': 'glassceramic.chgnet',
+    'glassceramic-sevennet': 'glassceramic.sevennet',
     'glassceramic-lmp': 'lammps.raw',
 }
 

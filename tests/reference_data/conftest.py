@@ -64,29 +64,15 @@ def stand_in_environment(monkeypatch):
 
 
 @pytest.fixture
-def chgnet_code(aiida_code_installed):
+def chgnet_code(package_code):
     """``glassceramic-chgnet`` of this virtualenv on localhost, one thread per job."""
-    from tests.conftest import BIN, CODE_PREPEND
-
-    return aiida_code_installed(
-        label='glassceramic-chgnet',
-        filepath_executable=str(BIN / 'glassceramic-chgnet'),
-        default_calc_job_plugin='glassceramic.chgnet',
-        prepend_text=CODE_PREPEND,
-    )
+    return package_code('glassceramic-chgnet')
 
 
 @pytest.fixture
-def sevennet_code(aiida_code_installed):
+def sevennet_code(package_code):
     """``glassceramic-sevennet`` of this virtualenv on localhost, one thread per job."""
-    from tests.conftest import BIN, CODE_PREPEND
-
-    return aiida_code_installed(
-        label='glassceramic-sevennet',
-        filepath_executable=str(BIN / 'glassceramic-sevennet'),
-        default_calc_job_plugin='glassceramic.sevennet',
-        prepend_text=CODE_PREPEND,
-    )
+    return package_code('glassceramic-sevennet')
 
 
 @pytest.fixture

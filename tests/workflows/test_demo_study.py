@@ -22,21 +22,13 @@ SHORTER_MD = {
 
 
 @pytest.mark.demo
-def test_demo_study_gives_a_glass_of_ps4_units_and_a_crystal_that_stays(aiida_code_installed, package_code):
+def test_demo_study_gives_a_glass_of_ps4_units_and_a_crystal_that_stays(package_code):
     """The glass and the crystal are checked strictly. Beta staying crystalline at 600 K, with Li faster in the glass,
     is expected to fail while the reference is CHGNet: CHGNet's own MD of the same 192-atom cell at 600 K (at its
     relaxed volume, Langevin, 1 fs) takes the XRD crystallinity from 0.82 to 0.49, 0.31, 0.19 and 0.19 after 1, 2, 3
     and 4 ps (P 0.7 A and S 1.0 A rms from their sites), and Li in beta diffuses at 0.4-0.7 A^2/ps."""
-    from tests.conftest import BIN, CODE_PREPEND
-
-    chgnet = aiida_code_installed(
-        label='glassceramic-chgnet',
-        filepath_executable=str(BIN / 'glassceramic-chgnet'),
-        default_calc_job_plugin='glassceramic.chgnet',
-        prepend_text=CODE_PREPEND,
-    )
     codes = {
-        'reference': chgnet,
+        'reference': package_code('glassceramic-chgnet'),
         'train': package_code('glassceramic-train'),
         'lammps': package_code('glassceramic-lmp'),
     }
